@@ -1,0 +1,71 @@
+/**
+ * @file el_model.h
+ * @brief Loads a model artifact (docs/model-format.md) and runs its int8 graph.
+ *
+ * No allocation: the caller owns the model struct and the arena. The artifact
+ * is untrusted input; el_model_load() bounds every count, offset and size.
+ */
+#ifndef EL_MODEL_H
+#define EL_MODEL_H
+
+#include <stdint.h>
+#include "el_status.h"
+
+#define EL_MAX_TENSORS 64
+#define EL_MAX_OPS 64
+#define EL_MODEL_HASH_LEN 32
+
+/** Per-tensor view resolved at load time. data points into the artifact (constants) or the arena. */
+typedef struct {
+    uint8_t type;          /**< 1 int8, 2 int32, 3 float32 */
+    uint8_t rank;          /**< 0..4 */
+    uint8_t flags;         /**< bit0 const, bit1 per-channel */
+    uint8_t quant_dim;
+    int32_t dims[4];
+    uint8_t *data;         /**< const data is never written (cast away only for uniform access) */
+    uint32_t size;         /**< bytes */
+    float scale;
+    int32_t zero_point;
+} el_tensor;
+
+/** One op as stored (docs/model-format.md, op record). */
+typedef struct {
+    uint8_t opcode;
+    uint8_t n_inputs;
+    uint16_t inputs[3];
+    uint16_t output;
+    const int32_t *multiplier; /**< n entries, or NULL */
+    const int32_t *shift;      /**< n entries, or NULL */
+    uint32_t n;
+    int32_t p[15];
+} el_op;
+
+typedef struct {
+    const uint8_t *artifact;
+    uint32_t artifact_len;
+    uint16_t n_tensors, n_ops;
+    uint16_t input, output, cut;   /**< cut is 0xFFFF when the whole network is the head */
+    uint32_t arena_size;
+    el_tensor tensors[EL_MAX_TENSORS];
+    el_op ops[EL_MAX_OPS];
+    const uint8_t *head;           /**< HEAD section or NULL */
+    uint32_t head_len;
+} el_model;
+
+/** Parse and validate an artifact; bind non-constant tensors into arena[0..arena_len). */
+el_status el_model_load(el_model *m, const uint8_t *artifact, uint32_t artifact_len,
+                        uint8_t *arena, uint32_t arena_len);
+
+/** Run every op in order. Input bytes are read from el_model_input(). */
+el_status el_model_invoke(el_model *m);
+
+/** Run ops [0, n) only; used to compute the cut tensor (backbone features) for training. */
+el_status el_model_invoke_until(el_model *m, uint16_t n_ops);
+
+static inline el_tensor *el_model_input(el_model *m) { return &m->tensors[m->input]; }
+static inline const el_tensor *el_model_output(const el_model *m) { return &m->tensors[m->output]; }
+
+/** The model hash (artifact header bytes 16..47). */
+static inline const uint8_t *el_model_hash(const el_model *m) { return m->artifact + 16; }
+
+#endif /* EL_MODEL_H */
