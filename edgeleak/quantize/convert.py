@@ -1,0 +1,44 @@
+"""Keras -> full-integer int8 TFLite with TFLiteConverter and a representative data set."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+
+import numpy as np
+
+from edgeleak.errors import EdgeleakError
+
+
+def representative_windows(x_train: np.ndarray, count: int = 200, seed: int = 0) -> np.ndarray:
+    """Up to ``count`` training windows in a seeded order: the calibration set for activation ranges."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(x_train))[:count]
+    return x_train[order]
+
+
+def convert_int8(model, calibration: np.ndarray) -> bytes:
+    """Convert to a model whose every op, input and output is int8; raise EdgeleakError naming a bad op."""
+    import tensorflow as tf
+
+    # A fixed batch of one: the device runs one window at a time, and a static shape keeps
+    # SHAPE/PACK ops (dynamic batch plumbing) out of the graph.
+    import keras
+
+    fixed_input = keras.Input(batch_shape=(1, *calibration.shape[1:]), name="window")
+    fixed = keras.Model(fixed_input, model(fixed_input), name=model.name)
+    converter = tf.lite.TFLiteConverter.from_keras_model(fixed)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([calibration[i:i + 1].astype(np.float32)] for i in range(len(calibration)))
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # Keras prints its export signature
+            return converter.convert()
+    except Exception as exc:  # the converter raises ConverterError and friends with multi-line MLIR text
+        text = str(exc)
+        match = re.search(r"'(tfl|tf)\.([A-Za-z0-9_]+)' op", text)
+        what = f"op {match.group(2)}" if match else text.strip().splitlines()[0][:160]
+        raise EdgeleakError(f"the model cannot be converted to full-integer int8 TFLite: {what} is not supported; use layers from the zoo (Conv1D, DepthwiseConv1D, pooling, Dense)") from None

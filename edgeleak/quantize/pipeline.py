@@ -1,0 +1,120 @@
+"""The quantize stage: train (or load) a model, convert it to int8 TFLite, export the firmware artifact."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edgeleak.data.datasets import Dataset
+from edgeleak.errors import EdgeleakError
+from edgeleak.quantize.artifact import DenseLayer, ExportedModel, export_artifact
+from edgeleak.quantize.convert import convert_int8, representative_windows
+from edgeleak.quantize.tflite_graph import TfliteGraph, parse_tflite
+
+MODEL_TFLITE = "model.tflite"
+MODEL_ARTIFACT = "model.elm"
+MODEL_KERAS = "model.keras"
+MODEL_META = "model.json"
+
+
+@dataclass(frozen=True)
+class QuantizeReport:
+    dataset: str
+    model: str
+    cut: str
+    float_test_accuracy: float | None
+    int8_test_accuracy: float
+    tflite_bytes: int
+    artifact_bytes: int
+    arena_bytes: int
+    macs: int
+    sha256: str
+    seconds: float
+
+
+def dequantized_head(graph: TfliteGraph, head_layers: int) -> list[DenseLayer]:
+    """Float head weights recovered from the int8 FULLY_CONNECTED ops (for models given as .tflite)."""
+    from edgeleak.quantize.artifact import find_head
+
+    first = find_head(graph, head_layers)
+    layers = []
+    for op in graph.ops[first:first + head_layers]:
+        w, b = graph.tensors[op.inputs[1]], graph.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+        scales = np.asarray(w.scales if len(w.scales) > 1 else w.scales * w.shape[0], np.float64)
+        weights = (w.data.astype(np.float64) * scales[:, None]).astype(np.float32)
+        in_scale = graph.tensors[op.inputs[0]].scale
+        bias = (b.data.astype(np.float64) * in_scale * scales).astype(np.float32) if b is not None else np.zeros(w.shape[0], np.float32)
+        layers.append(DenseLayer(weights, bias))
+    return layers
+
+
+def int8_accuracy(tflite_model: bytes, x: np.ndarray, y: np.ndarray) -> float:
+    """Accuracy of the int8 model under the TFLite Micro reference interpreter."""
+    from edgeleak.reference.interpreters import TflmReference
+
+    ref = TflmReference(tflite_model)
+    q = ref.quantize_input(x)
+    outputs = np.stack([ref.run(q[i]) for i in range(len(q))])
+    return float(np.mean(np.argmax(outputs.reshape(len(q), -1), axis=1) == y))
+
+
+def quantize_zoo_model(data: Dataset, model_name: str, out_dir: Path, *, cut: str | None = None, seed: int = 0,
+                       epochs: int | None = None) -> tuple[QuantizeReport, ExportedModel]:
+    """Train a zoo model on ``data`` with fixed seeds and write model.keras, model.tflite, model.elm, model.json."""
+    from edgeleak.models.train import head_layers, train_model
+    from edgeleak.models.zoo import get_model_spec
+
+    start = time.perf_counter()
+    spec = get_model_spec(model_name)
+    trained = train_model(spec, data, seed=seed, epochs=epochs)
+    cut_name = cut or spec.cut
+    head = head_layers(trained.model, cut_name)
+    tflite_model = convert_int8(trained.model, representative_windows(data.x_train, seed=seed))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    trained.model.save(out_dir / MODEL_KERAS)
+    return _finish(data, model_name, cut_name, tflite_model, head, out_dir, trained.test_accuracy, start)
+
+
+def quantize_tflite_file(data: Dataset, tflite_path: Path, out_dir: Path, *, head_layers: int) -> tuple[QuantizeReport, ExportedModel]:
+    """Export an existing full-integer .tflite; the last ``head_layers`` dense layers become the float head."""
+    start = time.perf_counter()
+    try:
+        tflite_model = tflite_path.read_bytes()
+    except OSError as exc:
+        raise EdgeleakError(f"cannot read model file {tflite_path}: {exc.strerror}") from None
+    graph = parse_tflite(tflite_model)
+    head = dequantized_head(graph, head_layers)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return _finish(data, tflite_path.stem, f"last {head_layers} dense", tflite_model, head, out_dir, None, start)
+
+
+def _finish(data: Dataset, model_name: str, cut: str, tflite_model: bytes, head: list[DenseLayer], out_dir: Path,
+            float_accuracy: float | None, start: float) -> tuple[QuantizeReport, ExportedModel]:
+    graph = parse_tflite(tflite_model)
+    exported = export_artifact(graph, head)
+    if tuple(exported.input_shape[1:]) != tuple(data.input_shape):
+        raise EdgeleakError(f"model input {exported.input_shape[1:]} does not match data set {data.name} windows {data.input_shape}")
+    accuracy = int8_accuracy(tflite_model, data.x_test, data.y_test)
+    _write_atomic(out_dir / MODEL_TFLITE, tflite_model)
+    _write_atomic(out_dir / MODEL_ARTIFACT, exported.artifact)
+    report = QuantizeReport(
+        dataset=data.name, model=model_name, cut=cut, float_test_accuracy=float_accuracy, int8_test_accuracy=accuracy,
+        tflite_bytes=len(tflite_model), artifact_bytes=len(exported.artifact), arena_bytes=exported.arena_size,
+        macs=exported.total_macs, sha256=exported.sha256, seconds=time.perf_counter() - start,
+    )
+    meta = {"report": asdict(report), "input_shape": list(exported.input_shape), "output_shape": list(exported.output_shape),
+            "cut_shape": list(exported.cut_shape), "input_scale": exported.input_scale,
+            "input_zero_point": exported.input_zero_point, "head_shapes": [list(s) for s in exported.head_shapes],
+            "backbone_ops": exported.backbone_ops, "dataset": data.name}
+    _write_atomic(out_dir / MODEL_META, json.dumps(meta, indent=2).encode())
+    return report, exported
+
+
+def _write_atomic(path: Path, content: bytes) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(content)
+    tmp.replace(path)
