@@ -54,9 +54,11 @@ def _aeon_split(name: str, file_stem: str, split: str) -> tuple[np.ndarray, np.n
 
 
 def _encode_labels(y_train: np.ndarray, y_test: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    classes = sorted(set(y_train.tolist()) | set(y_test.tolist()), key=lambda c: (len(str(c)), str(c)))
+    found = {str(c) for c in set(y_train.tolist()) | set(y_test.tolist())}
+    numeric = all(c.lstrip("-").isdigit() for c in found)
+    classes = sorted(found, key=int) if numeric else sorted(found)
     index = {c: i for i, c in enumerate(classes)}
-    encode = np.vectorize(lambda c: index[c], otypes=[np.int64])
+    encode = np.vectorize(lambda c: index[str(c)], otypes=[np.int64])
     return encode(y_train), encode(y_test), tuple(str(c) for c in classes)
 
 

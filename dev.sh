@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Set-up and entry points of the project.
+#   ./dev.sh main    set everything up, then run the main job
+#   ./dev.sh test    set everything up, then run all tests
+#   ./dev.sh setup   set up only: system packages (as root), the virtual environment, offline PlatformIO
+set -euo pipefail
+cd "$(dirname "$0")"
+
+APT_PACKAGES="qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi"
+PYTHON="${PYTHON:-python3}"
+VENV=.venv
+
+need_apt() {
+  command -v qemu-system-arm >/dev/null && command -v arm-none-eabi-gcc >/dev/null \
+    && [ -d /usr/lib/arm-none-eabi/newlib ] && return 1
+  return 0
+}
+
+setup_system() {
+  if need_apt; then
+    if [ "$(id -u)" -eq 0 ]; then
+      echo "installing $APT_PACKAGES" >&2
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $APT_PACKAGES >/dev/null
+    else
+      echo "edgeleak: missing system packages; run: sudo apt-get install --no-install-recommends $APT_PACKAGES" >&2
+      exit 1
+    fi
+  fi
+}
+
+setup_python() {
+  "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || {
+    echo "edgeleak: needs Python 3.11 (set PYTHON=python3.11)" >&2; exit 1; }
+  local stamp="$VENV/.installed"
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]'
+    touch "$stamp"
+  fi
+  "$VENV/bin/python" -m edgeleak.firmware.pio_offline >/dev/null
+}
+
+setup() { setup_system; setup_python; }
+
+case "${1:-}" in
+  setup) setup ;;
+  main)
+    setup
+    shift
+    exec "$VENV/bin/python" -m edgeleak.main_job "$@"
+    ;;
+  test)
+    setup
+    shift
+    exec "$VENV/bin/python" -m pytest -q "$@"
+    ;;
+  *)
+    echo "usage: ./dev.sh main | test | setup" >&2
+    exit 2
+    ;;
+esac

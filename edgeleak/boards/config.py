@@ -1,0 +1,135 @@
+"""Load and validate ``boards.yaml``: which boards exist, how to build and reach them, their budgets."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from edgeleak.errors import EdgeleakError
+
+KINDS = ("host", "qemu", "serial")
+
+_BOARD_SCHEMA = {
+    "type": "object",
+    "required": ["kind", "description", "cpu", "fpu", "ram_kb", "flash_kb", "pio_env", "offline"],
+    "additionalProperties": False,
+    "properties": {
+        "kind": {"enum": list(KINDS)},
+        "description": {"type": "string", "minLength": 1},
+        "cpu": {"type": "string", "minLength": 1},
+        "fpu": {"type": "boolean"},
+        "ram_kb": {"type": "integer", "minimum": 8, "maximum": 65536},
+        "flash_kb": {"type": "integer", "minimum": 16, "maximum": 65536},
+        "pio_env": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
+        "offline": {"type": "boolean"},
+        "usb": {"type": "array", "items": {"type": "string", "pattern": "^[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}$"}},
+        "baud": {"type": "integer", "minimum": 300},
+        "qemu": {
+            "type": "object", "required": ["machine"], "additionalProperties": False,
+            "properties": {"machine": {"type": "string", "minLength": 1}},
+        },
+    },
+    "allOf": [
+        {"if": {"properties": {"kind": {"const": "qemu"}}}, "then": {"required": ["qemu"]}},
+        {"if": {"properties": {"kind": {"const": "serial"}}}, "then": {"required": ["usb"]}},
+    ],
+}
+
+SCHEMA = {
+    "type": "object",
+    "required": ["schema_version", "default_board", "boards"],
+    "additionalProperties": False,
+    "properties": {
+        "schema_version": {"const": 1},
+        "default_board": {"type": "string"},
+        "boards": {
+            "type": "object", "minProperties": 1,
+            "propertyNames": {"pattern": "^[a-z0-9][a-z0-9_-]*$"},
+            "additionalProperties": _BOARD_SCHEMA,
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class Board:
+    name: str
+    kind: str
+    description: str
+    cpu: str
+    fpu: bool
+    ram_bytes: int
+    flash_bytes: int
+    pio_env: str
+    offline: bool
+    usb_ids: tuple[tuple[int, int], ...]
+    baud: int
+    qemu_machine: str | None
+
+
+@dataclass(frozen=True)
+class BoardSet:
+    boards: dict[str, Board]
+    default: str
+    source: Path
+
+    def get(self, name: str | None) -> Board:
+        name = name or self.default
+        try:
+            return self.boards[name]
+        except KeyError:
+            raise EdgeleakError(f"unknown board {name!r}; boards in {self.source.name}: {', '.join(self.boards)}") from None
+
+
+def default_boards_path() -> Path:
+    """``$EDGELEAK_BOARDS`` if set, else the repository's boards.yaml."""
+    env = os.environ.get("EDGELEAK_BOARDS")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "boards.yaml"
+
+
+def _where(error) -> str:
+    path = "/".join(str(p) for p in error.absolute_path)
+    return path or "top level"
+
+
+def parse_boards(document: object, source: Path) -> BoardSet:
+    """Validate a parsed boards document; the first schema violation becomes a one-line error."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    errors = sorted(validator.iter_errors(document), key=lambda e: (len(list(e.absolute_path)), str(e.absolute_path)))
+    if errors:
+        first = errors[0]
+        raise EdgeleakError(f"{source.name}: invalid at {_where(first)}: {first.message}")
+    boards = {}
+    for name, raw in document["boards"].items():  # type: ignore[index]
+        usb = tuple(tuple(int(part, 16) for part in pair.split(":")) for pair in raw.get("usb", ()))
+        boards[name] = Board(
+            name=name, kind=raw["kind"], description=raw["description"], cpu=raw["cpu"], fpu=raw["fpu"],
+            ram_bytes=raw["ram_kb"] * 1024, flash_bytes=raw["flash_kb"] * 1024, pio_env=raw["pio_env"],
+            offline=raw["offline"], usb_ids=usb, baud=raw.get("baud", 115200),
+            qemu_machine=raw.get("qemu", {}).get("machine"),
+        )
+    default = document["default_board"]  # type: ignore[index]
+    if default not in boards:
+        raise EdgeleakError(f"{source.name}: default_board {default!r} is not one of the boards")
+    return BoardSet(boards=boards, default=default, source=source)
+
+
+def load_boards(path: Path | None = None) -> BoardSet:
+    """Read and validate boards.yaml (or ``path``)."""
+    path = path or default_boards_path()
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise EdgeleakError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise EdgeleakError(f"{path.name} is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    return parse_boards(document, path)

@@ -1,0 +1,1 @@
+"""The host side of the serial protocol (docs/protocol.md): framing, messages, and a device client."""

@@ -1,0 +1,91 @@
+"""Packets of protocol version 1: header, body, CRC-32; framed with COBS and a 0x00 delimiter."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+
+from edgeleak.link.cobs import CobsError, cobs_decode, cobs_encode
+
+PROTOCOL_VERSION = 1
+HEADER = struct.Struct("<BBBBHH")
+MAX_BODY = 1024
+FLAG_MORE = 0x01
+MIN_PACKET = HEADER.size + 4
+
+
+class PacketError(ValueError):
+    """A frame that is not a valid packet (bad COBS, length, version or CRC)."""
+
+    def __init__(self, message: str, *, crc: bool = False) -> None:
+        super().__init__(message)
+        self.crc = crc
+
+
+@dataclass(frozen=True)
+class Packet:
+    type: int
+    seq: int
+    body: bytes = b""
+    flags: int = 0
+
+    @property
+    def more(self) -> bool:
+        return bool(self.flags & FLAG_MORE)
+
+
+def encode_packet(packet: Packet) -> bytes:
+    """The packet as a wire frame: COBS(header + body + crc) + 0x00."""
+    if len(packet.body) > MAX_BODY:
+        raise ValueError(f"body of {len(packet.body)} bytes exceeds {MAX_BODY}; chunk the message")
+    raw = HEADER.pack(PROTOCOL_VERSION, packet.type, packet.flags, 0, packet.seq & 0xFFFF, len(packet.body)) + packet.body
+    return cobs_encode(raw + struct.pack("<I", zlib.crc32(raw))) + b"\x00"
+
+
+def decode_frame(frame: bytes) -> Packet:
+    """Decode one frame (without its 0x00 delimiter)."""
+    try:
+        raw = cobs_decode(frame)
+    except CobsError as exc:
+        raise PacketError(str(exc)) from None
+    if len(raw) < MIN_PACKET:
+        raise PacketError(f"packet of {len(raw)} bytes is shorter than {MIN_PACKET}")
+    version, mtype, flags, _, seq, length = HEADER.unpack_from(raw)
+    if version != PROTOCOL_VERSION:
+        raise PacketError(f"protocol version {version}, expected {PROTOCOL_VERSION}")
+    if length > MAX_BODY or HEADER.size + length + 4 != len(raw):
+        raise PacketError(f"body length {length} disagrees with packet length {len(raw)}")
+    (crc,) = struct.unpack_from("<I", raw, len(raw) - 4)
+    if zlib.crc32(raw[:-4]) != crc:
+        raise PacketError("CRC mismatch", crc=True)
+    return Packet(type=mtype, seq=seq, body=bytes(raw[HEADER.size:-4]), flags=flags)
+
+
+def encode_message(mtype: int, seq: int, body: bytes) -> list[bytes]:
+    """A message as one or more frames: chunks of MAX_BODY, all but the last flagged MORE."""
+    chunks = [body[i:i + MAX_BODY] for i in range(0, len(body), MAX_BODY)] or [b""]
+    return [encode_packet(Packet(mtype, seq, chunk, FLAG_MORE if k < len(chunks) - 1 else 0)) for k, chunk in enumerate(chunks)]
+
+
+class FrameSplitter:
+    """Accumulates received bytes and yields complete frames (the bytes between 0x00 delimiters)."""
+
+    def __init__(self, max_frame: int = 4096) -> None:
+        self._buffer = bytearray()
+        self._max = max_frame
+        self._overflow = False
+
+    def feed(self, data: bytes) -> list[bytes]:
+        frames = []
+        for byte in data:
+            if byte == 0:
+                if self._buffer and not self._overflow:
+                    frames.append(bytes(self._buffer))
+                self._buffer.clear()
+                self._overflow = False
+            elif len(self._buffer) < self._max:
+                self._buffer.append(byte)
+            else:
+                self._overflow = True  # drop until the next delimiter
+        return frames

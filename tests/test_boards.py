@@ -1,0 +1,67 @@
+import copy
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from edgeleak.boards.config import load_boards, parse_boards
+from edgeleak.errors import EdgeleakError
+
+from conftest import REPO
+
+
+@pytest.fixture
+def document():
+    return yaml.safe_load((REPO / "boards.yaml").read_text())
+
+
+def test_shipped_boards_file_is_valid_and_covers_the_design():
+    boards = load_boards(REPO / "boards.yaml")
+    assert boards.default == "mps2-an386"
+    assert {"host", "mps2-an386", "mps2-an385", "nano33ble", "pico", "esp32s3", "nucleo-f446re"} <= set(boards.boards)
+    an386 = boards.get("mps2-an386")
+    nano = boards.get("nano33ble")
+    # The emulated default stands in for the Nano 33 BLE Sense: same budget.
+    assert (an386.ram_bytes, an386.flash_bytes) == (nano.ram_bytes, nano.flash_bytes) == (256 * 1024, 960 * 1024)
+    assert an386.qemu_machine == "mps2-an386" and an386.fpu and not boards.get("mps2-an385").fpu
+    assert (0x2341, 0x805A) in nano.usb_ids
+    assert all(b.offline == (b.kind != "serial") for b in boards.boards.values())
+
+
+def test_platformio_envs_exist_for_every_board():
+    import configparser
+
+    ini = configparser.ConfigParser(interpolation=None)
+    ini.read(REPO / "firmware" / "platformio.ini")
+    envs = {s.split(":", 1)[1] for s in ini.sections() if s.startswith("env:")}
+    boards = load_boards(REPO / "boards.yaml")
+    assert {b.pio_env for b in boards.boards.values()} <= envs
+
+
+@pytest.mark.parametrize("mutate,needle", [
+    (lambda d: d["boards"]["host"].pop("ram_kb"), "'ram_kb' is a required property"),
+    (lambda d: d["boards"]["host"].update(kind="fpga"), "boards/host/kind"),
+    (lambda d: d["boards"]["nano33ble"].update(usb=["2341-805A"]), "boards/nano33ble/usb/0"),
+    (lambda d: d["boards"]["mps2-an386"].pop("qemu"), "'qemu' is a required property"),
+    (lambda d: d["boards"]["host"].update(ram_kb="256"), "is not of type 'integer'"),
+    (lambda d: d.update(default_board="nowhere"), "default_board 'nowhere'"),
+    (lambda d: d["boards"]["host"].update(colour="red"), "Additional properties"),
+])
+def test_invalid_documents_give_one_line_errors(document, mutate, needle):
+    broken = copy.deepcopy(document)
+    mutate(broken)
+    with pytest.raises(EdgeleakError) as info:
+        parse_boards(broken, REPO / "boards.yaml")
+    message = str(info.value)
+    assert needle in message and "\n" not in message
+
+
+def test_cli_reports_a_malformed_boards_file_without_traceback(tmp_path):
+    bad = tmp_path / "boards.yaml"
+    bad.write_text("boards: [unclosed\n")
+    proc = subprocess.run([sys.executable, "-m", "edgeleak.cli", "--boards", str(bad), "boards"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("edgeleak: error: boards.yaml is not valid YAML at line")
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
