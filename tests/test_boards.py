@@ -1,3 +1,4 @@
+from pathlib import Path
 import copy
 import subprocess
 import sys
@@ -8,7 +9,8 @@ import yaml
 from edgeleak.boards.config import load_boards, parse_boards
 from edgeleak.errors import EdgeleakError
 
-from conftest import REPO
+REPO = Path(__file__).resolve().parents[1]
+
 
 
 @pytest.fixture

@@ -105,13 +105,13 @@ def find_head(graph: TfliteGraph, head_layers: int) -> int:
 
 
 def _check_supported(graph: TfliteGraph) -> None:
-    for op in graph.ops:
-        if op.name not in OPCODES:
-            raise EdgeleakError(f"op {op.name} (op #{op.index}) is not supported by the firmware engine; supported: {', '.join(sorted(set(OPCODES)))}")
     for index in graph.inputs + graph.outputs:
         t = graph.tensors[index]
         if t.type_name != "int8":
             raise EdgeleakError(f"model {('input' if index in graph.inputs else 'output')} {t.name!r} is {t.type_name}, not int8: convert it as a full-integer model")
+    for op in graph.ops:
+        if op.name not in OPCODES:
+            raise EdgeleakError(f"op {op.name} (op #{op.index}) is not supported by the firmware engine; supported: {', '.join(sorted(set(OPCODES)))}")
     for op in graph.ops:
         for index in op.inputs[:_DATA_INPUTS.get(op.name, 3)]:
             if index < 0:

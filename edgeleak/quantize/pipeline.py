@@ -70,8 +70,9 @@ def quantize_zoo_model(data: Dataset, model_name: str, out_dir: Path, *, cut: st
 
     start = time.perf_counter()
     spec = get_model_spec(model_name)
-    trained = train_model(spec, data, seed=seed, epochs=epochs)
     cut_name = cut or spec.cut
+    head_layers(spec.build(data.input_shape, data.num_classes), cut_name)  # a bad cut fails before training
+    trained = train_model(spec, data, seed=seed, epochs=epochs)
     head = head_layers(trained.model, cut_name)
     tflite_model = convert_int8(trained.model, representative_windows(data.x_train, seed=seed))
     out_dir.mkdir(parents=True, exist_ok=True)
