@@ -63,7 +63,7 @@ def cmd_quantize(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from edgeleak.firmware_build import build_for_model
+    from edgeleak.device.build import build_for_model
 
     board = _boards(args).get(args.board)
     result, budget = build_for_model(board, Path(args.model), Path(args.build_dir) if args.build_dir else None)
@@ -75,7 +75,7 @@ def cmd_build(args) -> int:
 def cmd_infer(args) -> int:
     import numpy as np
 
-    from edgeleak.infer import infer_on_board
+    from edgeleak.device.infer import infer_on_board
 
     board = _boards(args).get(args.board)
     try:
@@ -89,6 +89,34 @@ def cmd_infer(args) -> int:
     if result.ticks_per_inference:
         print(f"  {result.ticks_per_inference:,.0f} ticks per inference at {result.tick_hz:,} Hz")
     print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_verify(args) -> int:
+    from edgeleak.data import load_dataset
+    from edgeleak.device.infer import run_inputs
+    from edgeleak.device.model_dir import load_model_dir
+    from edgeleak.device.session import open_device
+    from edgeleak.device.verify import verification_inputs, verify_outputs
+
+    board = _boards(args).get(args.board)
+    model = load_model_dir(Path(args.model))
+    data = load_dataset(args.dataset or model.dataset)
+    inputs = verification_inputs(model, data.x_test if args.real is None else data.x_test[:args.real], args.count, args.seed)
+    with open_device(board, model, port=args.port, icount=args.icount) as session:
+        outputs = run_inputs(session, inputs)
+    tflm, litert = verify_outputs(model, inputs, outputs)
+    real = min(len(data.x_test), args.count) if args.real is None else min(args.real, args.count)
+    print(f"{len(inputs)} inputs ({real} real windows, {len(inputs) - real} random int8 tensors) on {board.name}:")
+    for agreement in (tflm, litert):
+        verdict = "identical" if agreement.identical else (
+            f"{agreement.differing_inputs} inputs differ ({agreement.differing_values} values, "
+            f"max |difference| {agreement.max_abs_difference})")
+        print(f"  vs {agreement.reference:<13} {verdict}")
+    if outputs.ticks_per_inference:
+        print(f"  {outputs.ticks_per_inference:,.0f} ticks per inference at {outputs.tick_hz:,} Hz")
+    if not tflm.identical:
+        raise EdgeleakError(f"{board.name} is not bit-exact with TFLite Micro on {tflm.differing_inputs} of {tflm.inputs} inputs")
     return 0
 
 
@@ -127,6 +155,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", help="serial port URL of a real board (default: found by USB VID:PID)")
     p.add_argument("--icount", action="store_true", help="QEMU: count instructions (-icount shift=0), so ticks = instructions")
     p.set_defaults(func=cmd_infer)
+
+    p = sub.add_parser("verify", help="compare the board's outputs with TFLite Micro (bit-exact) and LiteRT")
+    p.add_argument("--board", help="board name from boards.yaml (default: the default board)")
+    p.add_argument("--model", required=True, help="directory written by 'edgeleak quantize'")
+    p.add_argument("--count", type=int, default=1000, help="inputs in all: the data set's test windows, then random int8 tensors (default 1000)")
+    p.add_argument("--real", type=int, help="at most this many real windows (default: all test windows)")
+    p.add_argument("--dataset", help="data set of the real windows (default: the model's own)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random tensors (default 0)")
+    p.add_argument("--port", help="serial port URL of a real board or of a board started elsewhere")
+    p.add_argument("--icount", action="store_true", help="QEMU: count instructions (-icount shift=0)")
+    p.set_defaults(func=cmd_verify)
     return parser
 
 

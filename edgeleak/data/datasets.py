@@ -20,7 +20,7 @@ from edgeleak.errors import EdgeleakError
 class Dataset:
     """A normalised train/test split of sensor windows."""
 
-    name: str
+    name: str  # the registry key, e.g. "basic_motions"
     x_train: np.ndarray  # (n, steps, channels) float32
     y_train: np.ndarray  # (n,) int64
     x_test: np.ndarray
@@ -71,14 +71,14 @@ def normalise(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.n
     return scale(x_train), scale(x_test), mean.astype(np.float32), std.astype(np.float32)
 
 
-def _from_aeon(name: str, file_stem: str, channel_names: tuple[str, ...] | None, subjects_are_labels: bool) -> Dataset:
+def _from_aeon(key: str, name: str, file_stem: str, channel_names: tuple[str, ...] | None, subjects_are_labels: bool) -> Dataset:
     xtr, ytr = _aeon_split(name, file_stem, "TRAIN")
     xte, yte = _aeon_split(name, file_stem, "TEST")
     ytr_i, yte_i, class_names = _encode_labels(ytr, yte)
     xtr_n, xte_n, mean, std = normalise(xtr, xte)
     channels = channel_names or tuple(f"ch{i}" for i in range(xtr.shape[2]))
     return Dataset(
-        name=name,
+        name=key,
         x_train=xtr_n, y_train=ytr_i, x_test=xte_n, y_test=yte_i,
         class_names=class_names, channel_names=channels,
         subjects_train=ytr_i.copy() if subjects_are_labels else None,
@@ -88,17 +88,17 @@ def _from_aeon(name: str, file_stem: str, channel_names: tuple[str, ...] | None,
 
 def load_basic_motions() -> Dataset:
     """Smartwatch accelerometer and gyroscope, 6 x 100 steps, 4 activities, 40 train / 40 test windows."""
-    return _from_aeon("BasicMotions", "BasicMotions", ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"), False)
+    return _from_aeon("basic_motions", "BasicMotions", "BasicMotions", ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"), False)
 
 
 def load_pickup_gesture() -> Dataset:
     """Wii remote Z-axis accelerometer, 10 gestures, equal-length (361 steps) variant."""
-    return _from_aeon("PickupGestureWiimoteZ", "PickupGestureWiimoteZ_eq", ("acc_z",), False)
+    return _from_aeon("pickup_gesture", "PickupGestureWiimoteZ", "PickupGestureWiimoteZ_eq", ("acc_z",), False)
 
 
 def load_japanese_vowels() -> Dataset:
     """12 LPC cepstrum channels of 9 speakers (the label is the speaker, so it is also the subject)."""
-    return _from_aeon("JapaneseVowels", "JapaneseVowels_eq", None, True)
+    return _from_aeon("japanese_vowels", "JapaneseVowels", "JapaneseVowels_eq", None, True)
 
 
 def load_digits() -> Dataset:

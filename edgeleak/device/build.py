@@ -1,0 +1,47 @@
+"""Build the firmware with a model for a board and check the image against the board's budget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edgeleak.boards.budget import BudgetReport, estimate_model_budget
+from edgeleak.boards.config import Board
+from edgeleak.device.model_dir import ModelDir, load_model_dir
+from edgeleak.errors import EdgeleakError
+from edgeleak.firmware.build import BuildResult, build_firmware
+from edgeleak.quantize.codegen import artifact_to_c
+
+
+def default_build_dir(model: ModelDir, board: Board) -> Path:
+    return model.path / "build" / board.name
+
+
+def write_model_source(model: ModelDir, build_dir: Path) -> Path:
+    """Write the model C file, leaving it untouched when unchanged so incremental builds stay fast."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    path = build_dir / "el_model_data.c"
+    source = artifact_to_c(model.artifact)
+    if not path.exists() or path.read_text() != source:
+        path.write_text(source)
+    return path
+
+
+def budget_of(board: Board, model: ModelDir, result: BuildResult) -> BudgetReport:
+    """Linked sizes on emulated and real boards; on the host board only the model's share is meaningful."""
+    if board.kind == "host":
+        return estimate_model_budget(board, len(model.artifact), model.arena_bytes)
+    return BudgetReport(board.name, result.flash_bytes, board.flash_bytes, result.static_ram_bytes, board.ram_bytes,
+                        estimated=False)
+
+
+def build_for_model(board: Board, model_path: Path, build_dir: Path | None = None) -> tuple[BuildResult, BudgetReport]:
+    """Build ``board``'s firmware with the model in ``model_path``; refuse an image over budget."""
+    model = load_model_dir(model_path)
+    build_dir = build_dir or default_build_dir(model, board)
+    source = write_model_source(model, build_dir)
+    result = build_firmware(pio_env=board.pio_env, model_c=source, build_dir=build_dir, allow_registry=not board.offline)
+    budget = budget_of(board, model, result)
+    problem = budget.problem()
+    if problem:
+        raise EdgeleakError(problem)
+    return result, budget

@@ -1,0 +1,67 @@
+"""Open a running board with a given model: build and start emulated boards, find real ones, say hello."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Iterator
+
+from edgeleak.boards.config import Board
+from edgeleak.device.build import build_for_model
+from edgeleak.device.model_dir import ModelDir
+from edgeleak.errors import EdgeleakError
+from edgeleak.firmware.runners import host_board, qemu_board
+from edgeleak.link.client import DeviceClient, open_serial
+from edgeleak.link.messages import DeviceInfo
+
+
+@dataclass
+class DeviceSession:
+    board: Board
+    client: DeviceClient
+    info: DeviceInfo
+    url: str
+
+
+def find_serial_port(board: Board) -> str:
+    """The port of a connected board, by the USB VID:PID pairs of boards.yaml."""
+    from serial.tools import list_ports
+
+    matches = [p.device for p in list_ports.comports() if (p.vid, p.pid) in board.usb_ids]
+    if not matches:
+        ids = ", ".join(f"{v:04X}:{p:04X}" for v, p in board.usb_ids)
+        raise EdgeleakError(f"no {board.name} found on USB (looked for {ids}); connect it or pass --port")
+    if len(matches) > 1:
+        raise EdgeleakError(f"several {board.name} boards are connected ({', '.join(matches)}); choose one with --port")
+    return matches[0]
+
+
+@contextlib.contextmanager
+def _board_url(board: Board, model: ModelDir, *, port: str | None, icount: bool) -> Iterator[str]:
+    if board.kind == "serial":
+        yield port or find_serial_port(board)
+        return
+    if port:
+        yield port  # an emulator or host board someone else started
+        return
+    result, _ = build_for_model(board, model.path)
+    if board.kind == "host":
+        with host_board(result.program) as url:
+            yield url
+    else:
+        with qemu_board(result.program, machine=board.qemu_machine or board.name, icount=icount) as url:
+            yield url
+
+
+@contextlib.contextmanager
+def open_device(board: Board, model: ModelDir, *, port: str | None = None, icount: bool = False,
+                timeout: float = 20.0) -> Iterator[DeviceSession]:
+    """Yield a session with a board that runs ``model``; refuse a board that runs another model."""
+    with _board_url(board, model, port=port, icount=icount) as url:
+        serial_port = open_serial(url, baud=board.baud)
+        with DeviceClient(serial_port, timeout=timeout) as client:
+            info = client.hello()
+            if info.model_hash != model.sha256:
+                raise EdgeleakError(f"{board.name} runs model {info.model_hash[:16]}, not {model.sha256[:16]}; "
+                                    f"build and flash it with this model first")
+            yield DeviceSession(board=board, client=client, info=info, url=url)
