@@ -13,13 +13,12 @@ from edgeleak.quantize.codegen import artifact_to_c
 
 
 def default_build_dir(model: ModelDir, board: Board) -> Path:
-    return model.path / "build" / board.name
+    return model.path / "build"  # PlatformIO adds a folder per env
 
 
-def write_model_source(model: ModelDir, build_dir: Path) -> Path:
-    """Write the model C file, leaving it untouched when unchanged so incremental builds stay fast."""
-    build_dir.mkdir(parents=True, exist_ok=True)
-    path = build_dir / "el_model_data.c"
+def write_model_source(model: ModelDir) -> Path:
+    """Write the model C file beside the artifact (PlatformIO may wipe build dirs), untouched when unchanged."""
+    path = model.path / "el_model_data.c"
     source = artifact_to_c(model.artifact)
     if not path.exists() or path.read_text() != source:
         path.write_text(source)
@@ -38,7 +37,7 @@ def build_for_model(board: Board, model_path: Path, build_dir: Path | None = Non
     """Build ``board``'s firmware with the model in ``model_path``; refuse an image over budget."""
     model = load_model_dir(model_path)
     build_dir = build_dir or default_build_dir(model, board)
-    source = write_model_source(model, build_dir)
+    source = write_model_source(model)
     result = build_firmware(pio_env=board.pio_env, model_c=source, build_dir=build_dir, allow_registry=not board.offline)
     budget = budget_of(board, model, result)
     problem = budget.problem()

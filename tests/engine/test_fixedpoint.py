@@ -13,19 +13,19 @@ edge_i32 = st.one_of(i32, st.sampled_from([INT32_MIN, INT32_MIN + 1, -1, 0, 1, I
 multiplier = st.one_of(st.integers(1 << 30, INT32_MAX), st.integers(0, INT32_MAX))
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(a=edge_i32, b=edge_i32)
 def test_srdhm(engine, a, b):
     assert engine.t_srdhm(a, b) == srdhm(a, b)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(x=edge_i32, e=st.integers(0, 31))
 def test_rdbpot(engine, x, e):
     assert engine.t_rdbpot(x, e) == rdbpot(x, e)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(x=edge_i32, m=multiplier, s=st.integers(-31, 30))
 def test_mbqm(engine, x, m, s):
     assert engine.t_mbqm(x, m, s) == mbqm(x, m, s)
@@ -49,7 +49,7 @@ def _srmbpot(x: int, e: int) -> int:
     return rdbpot(x, -e) if e < 0 else x
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(x=edge_i32, e=st.integers(-31, 30))
 def test_saturating_rounding_multiply_by_pot(engine, x, e):
     assert engine.t_srmbpot(x, e) == _srmbpot(x, e)

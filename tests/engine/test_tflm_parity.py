@@ -43,6 +43,7 @@ def _case_models():
         "dense_relu": ((20,), lambda: [L.Dense(12, activation="relu")]),
         "dense_relu6": ((20,), lambda: [L.Dense(12, activation="relu6")]),
         "dense_none": ((33,), lambda: [L.Dense(7)]),
+        "dense_per_tensor_relu": ((24,), lambda: [L.Dense(9, activation="relu"), L.Dense(6)]),
         "softmax": ((10,), lambda: [L.Softmax()]),
         "dense_softmax": ((16,), lambda: [L.Dense(5), L.Softmax()]),
         "whole_model": ((64, 3), lambda: [
@@ -65,6 +66,7 @@ def _case_names():
             "depthwise1d_same_mult2_relu6", "depthwise1d_valid_stride2", "maxpool1d_same_stride2", "maxpool1d_valid",
             "avgpool1d_same_stride2", "avgpool1d_valid_stride3", "avgpool2d_same", "maxpool2d_same",
             "global_avgpool1d", "global_avgpool1d_raw", "global_avgpool2d", "dense_relu", "dense_relu6", "dense_none",
+            "dense_per_tensor_relu",
             "softmax", "dense_softmax", "whole_model"]
 
 
@@ -99,6 +101,27 @@ def tflm_runtime():
     return runtime
 
 
+def _convert_per_tensor_dense(model, calibration: np.ndarray) -> bytes:
+    """Full-int8 conversion with per-tensor (not per-channel) FULLY_CONNECTED weights."""
+    import contextlib
+    import io
+
+    import keras
+    import tensorflow as tf
+
+    fixed_input = keras.Input(batch_shape=(1, *calibration.shape[1:]))
+    fixed = keras.Model(fixed_input, model(fixed_input))
+    converter = tf.lite.TFLiteConverter.from_keras_model(fixed)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([calibration[i:i + 1]] for i in range(len(calibration)))
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    converter._experimental_disable_per_channel_quantization_for_dense_layers = True
+    with contextlib.redirect_stdout(io.StringIO()):
+        return converter.convert()
+
+
 def _tflm_outputs(runtime, tflite_model: bytes, inputs: np.ndarray) -> list[bytes]:
     interp = runtime.Interpreter.from_bytes(tflite_model)
     outs = []
@@ -119,8 +142,14 @@ def test_engine_matches_tflite_micro(engine, tflm_runtime, name):
     model, shape = _build(name, seed)
     rng = np.random.default_rng(seed)
     calibration = rng.normal(0.0, 1.0, (64, *shape)).astype(np.float32)
-    tflite_model = convert_int8(model, calibration)
-    exported = export_artifact(parse_tflite(tflite_model), [])
+    if "per_tensor" in name:
+        tflite_model = _convert_per_tensor_dense(model, calibration)
+        graph = parse_tflite(tflite_model)
+        assert all(len(graph.tensors[op.inputs[1]].scales) == 1 for op in graph.ops if op.name == "FULLY_CONNECTED")
+    else:
+        tflite_model = convert_int8(model, calibration)
+        graph = parse_tflite(tflite_model)
+    exported = export_artifact(graph, [])
 
     inputs = rng.integers(-128, 128, (N_INPUTS, 1, *shape), dtype=np.int8)
     expected = _tflm_outputs(tflm_runtime, tflite_model, inputs)

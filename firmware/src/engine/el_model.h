@@ -52,14 +52,29 @@ typedef struct {
     uint32_t head_len;
 } el_model;
 
-/** Parse and validate an artifact; bind non-constant tensors into arena[0..arena_len). */
+/**
+ * Parse and validate an artifact; bind non-constant tensors into arena[0..arena_len).
+ *
+ * @param artifact     the artifact bytes; must be 4-byte aligned (int32/float data is read in place)
+ *                     and stay valid while the model is used
+ * @param artifact_len bytes available; the header's total size must not exceed it
+ * @param arena        4-byte aligned scratch for activations (NULL only when arena_len is 0)
+ * @param arena_len    must be >= the header's arena size (else EL_ERR_ARENA)
+ * @return EL_OK; EL_ERR_ARG (NULL or misaligned buffer), EL_ERR_MAGIC, EL_ERR_VERSION, EL_ERR_CRC,
+ *         EL_ERR_BOUNDS (a count, index, offset, size or parameter out of range), EL_ERR_UNSUPPORTED
+ *         (unknown opcode or tensor type, asymmetric weights), EL_ERR_ARENA, EL_ERR_SHAPE (tensor shapes
+ *         do not fit an op). On error *m is unusable.
+ */
 el_status el_model_load(el_model *m, const uint8_t *artifact, uint32_t artifact_len,
                         uint8_t *arena, uint32_t arena_len);
 
-/** Run every op in order. Input bytes are read from el_model_input(). */
+/**
+ * Run every op in order. Input bytes are read from el_model_input()->data (size bytes).
+ * @return EL_OK, or a kernel's status (EL_ERR_ARG for an AVERAGE_POOL_2D window with no input cell)
+ */
 el_status el_model_invoke(el_model *m);
 
-/** Run ops [0, n) only; used to compute the cut tensor (backbone features) for training. */
+/** Run ops [0, n) only (n <= n_ops, else EL_ERR_ARG); used to compute the cut tensor (backbone features) for training. */
 el_status el_model_invoke_until(el_model *m, uint16_t n_ops);
 
 static inline el_tensor *el_model_input(el_model *m) { return &m->tensors[m->input]; }

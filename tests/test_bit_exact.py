@@ -1,0 +1,49 @@
+"""The firmware's int8 outputs equal TFLite Micro's byte for byte: 1,000 inputs per zoo model, on the
+host board and under QEMU (Cortex-M4F), through the real serial protocol."""
+
+import numpy as np
+import pytest
+
+from edgeleak.boards import load_boards
+from edgeleak.device.infer import run_inputs
+from edgeleak.device.model_dir import load_model_dir
+from edgeleak.device.session import open_device
+from edgeleak.device.verify import verification_inputs, verify_outputs
+
+COUNT = 1000
+
+
+@pytest.fixture(scope="module")
+def boards():
+    return load_boards()
+
+
+@pytest.mark.parametrize("board_name", ["host", pytest.param("mps2-an386", marks=pytest.mark.qemu)])
+@pytest.mark.parametrize("model_name", ["imu_cnn", "mlp"])
+def test_board_is_bit_exact_with_tflite_micro(zoo_models, basic_motions, boards, board_name, model_name):
+    model = load_model_dir(zoo_models[model_name])
+    windows = np.concatenate([basic_motions.x_test, basic_motions.x_train])
+    inputs = verification_inputs(model, windows, COUNT, seed=1)
+    assert len(inputs) == COUNT and len(np.unique(inputs.reshape(COUNT, -1), axis=0)) == COUNT
+    with open_device(boards.get(board_name), model) as session:
+        assert session.info.board == board_name
+        assert session.info.model_hash == model.sha256
+        outputs = run_inputs(session, inputs)
+    tflm, litert = verify_outputs(model, inputs, outputs)
+    assert tflm.identical, tflm
+    # The outputs are not degenerate: real windows are classified like the reference classifies them.
+    assert len(np.unique(outputs.outputs.argmax(axis=1))) > 1
+    # LiteRT's optimised kernels may round differently; they never disagree by much.
+    assert litert.max_abs_difference <= 4, litert
+
+
+def test_a_board_running_another_model_is_refused(zoo_models, boards):
+    from edgeleak.device.build import build_for_model
+    from edgeleak.errors import EdgeleakError
+    from edgeleak.firmware.runners import host_board
+
+    result, _ = build_for_model(boards.get("host"), zoo_models["mlp"])
+    with host_board(result.program) as url:
+        with pytest.raises(EdgeleakError, match="runs model .*, not"):
+            with open_device(boards.get("host"), load_model_dir(zoo_models["imu_cnn"]), port=url):
+                pass
