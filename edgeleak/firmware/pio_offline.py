@@ -80,7 +80,7 @@ def _provision_scons(packages: Path) -> Path:
     stamp_path = dst / ".edgeleak-provisioned"
     if stamp_path.is_file() and json.loads(stamp_path.read_text(encoding="utf-8")) == stamp:
         return dst
-    tmp = packages / ".tool-scons.tmp"
+    tmp = packages / (".tool-scons.tmp-%d" % os.getpid())
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     shutil.copytree(src, tmp / "SCons", ignore=shutil.ignore_patterns("__pycache__"))
@@ -98,7 +98,12 @@ def _provision_scons(packages: Path) -> Path:
     })
     _write_json(tmp / ".edgeleak-provisioned", stamp)
     shutil.rmtree(dst, ignore_errors=True)
-    os.replace(tmp, dst)
+    try:
+        os.replace(tmp, dst)
+    except OSError:  # another process provisioned it first
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not stamp_path.is_file():
+            raise
     return dst
 
 
@@ -131,6 +136,24 @@ def _provision_toolchain(root: Path) -> Path:
     return dst
 
 
+OFFLINE_SETTINGS = {"check_platformio_interval": 3650, "enable_telemetry": False}
+"""Core-dir settings: PlatformIO's weekly upgrade check updates core packages from the registry,
+which stalls offline; these keep a plain `pio run` in this project from trying."""
+
+
+def _provision_settings(root: Path) -> None:
+    path = root / "appstate.json"
+    try:
+        state = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except ValueError:
+        state = {}
+    settings = state.setdefault("settings", {})
+    if all(settings.get(k) == v for k, v in OFFLINE_SETTINGS.items()):
+        return
+    settings.update(OFFLINE_SETTINGS)
+    _write_json(path, state)
+
+
 def provision(project_dir: Path = FIRMWARE_DIR) -> Path:
     """Prepare the project's core dir for offline builds; return it. Idempotent, ~1 ms when done."""
     check_platformio_version()
@@ -139,8 +162,9 @@ def provision(project_dir: Path = FIRMWARE_DIR) -> Path:
     packages.mkdir(parents=True, exist_ok=True)
     stale = packages / "toolchain-gccarmnoneeabi.pio-link"
     _provision_scons(packages)
+    _provision_settings(root)
     toolchain = _provision_toolchain(root)
-    if stale.is_file() and str(toolchain) not in stale.read_text(encoding="utf-8", errors="replace"):
+    if stale.is_file() and toolchain.name not in stale.read_text(encoding="utf-8", errors="replace"):
         stale.unlink()  # a link left by an earlier, broken spec makes later builds fail
     return root
 

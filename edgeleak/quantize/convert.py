@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
+import warnings
 
 import numpy as np
 
 from edgeleak.errors import EdgeleakError
+
+
+@contextlib.contextmanager
+def _silenced():
+    """Hide what the converter prints: Keras' export signature on stdout, TFLite's calibration notes on fd 2."""
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def representative_windows(x_train: np.ndarray, count: int = 200, seed: int = 0) -> np.ndarray:
@@ -35,7 +51,7 @@ def convert_int8(model, calibration: np.ndarray) -> bytes:
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
     try:
-        with contextlib.redirect_stdout(io.StringIO()):  # Keras prints its export signature
+        with _silenced():
             return converter.convert()
     except Exception as exc:  # the converter raises ConverterError and friends with multi-line MLIR text
         text = str(exc)
