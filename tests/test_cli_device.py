@@ -1,0 +1,86 @@
+"""The build/infer/verify commands as a user runs them, and their one-line errors."""
+
+import os
+import pty
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+
+def _cli(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "edgeleak.cli", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def _one_line_error(proc, needle):
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("edgeleak: error: ") and needle in lines[0], proc.stderr
+
+
+def test_infer_on_the_host_board_matches_tflite_micro(zoo_models, basic_motions, tmp_path):
+    from edgeleak.reference.interpreters import TflmReference
+
+    x = basic_motions.x_test[:12]
+    np.save(tmp_path / "x.npy", x)
+    proc = _cli("infer", "--board", "host", "--model", str(zoo_models["imu_cnn"]), "--input", str(tmp_path / "x.npy"),
+                "--output", str(tmp_path / "y.npy"))
+    assert proc.returncode == 0, proc.stderr
+    y = np.load(tmp_path / "y.npy")
+    assert y.shape == (12, 4) and y.dtype == np.int8
+    ref = TflmReference((zoo_models["imu_cnn"] / "model.tflite").read_bytes())
+    expected = np.stack([ref.run(q) for q in ref.quantize_input(x)])
+    np.testing.assert_array_equal(y, expected)
+
+
+def test_build_reports_the_linked_image_against_the_budget(zoo_models):
+    proc = _cli("build", "--board", "mps2-an386", "--model", str(zoo_models["imu_cnn"]))
+    assert proc.returncode == 0, proc.stderr
+    assert "mps2-an386 budget, linked image:" in proc.stdout
+    flash = int(proc.stdout.split("flash")[1].split("B")[0].replace(",", ""))
+    assert len((zoo_models["imu_cnn"] / "model.elm").read_bytes()) < flash < 960 * 1024
+
+
+def test_infer_rejects_inputs_of_the_wrong_shape(zoo_models, tmp_path):
+    np.save(tmp_path / "x.npy", np.zeros((3, 50, 6), np.float32))
+    proc = _cli("infer", "--board", "host", "--model", str(zoo_models["imu_cnn"]), "--input", str(tmp_path / "x.npy"),
+                "--output", str(tmp_path / "y.npy"))
+    _one_line_error(proc, "the model takes windows of shape (100, 6)")
+    assert not (tmp_path / "y.npy").exists()
+
+
+def test_missing_model_directory_and_missing_port(tmp_path):
+    np.save(tmp_path / "x.npy", np.zeros((1, 100, 6), np.float32))
+    proc = _cli("infer", "--model", str(tmp_path / "nope"), "--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "y.npy"))
+    _one_line_error(proc, "does not exist; create it with 'edgeleak quantize")
+
+
+def test_missing_and_busy_serial_ports(zoo_models, tmp_path):
+    np.save(tmp_path / "x.npy", np.zeros((1, 100, 6), np.float32))
+    args = ["infer", "--board", "nano33ble", "--model", str(zoo_models["imu_cnn"]), "--input", str(tmp_path / "x.npy"),
+            "--output", str(tmp_path / "y.npy")]
+    _one_line_error(_cli(*args, "--port", "/dev/ttyEDGELEAK-NONE"), "does not exist; is the board connected?")
+    import serial
+
+    master, slave = pty.openpty()
+    holder = serial.serial_for_url(os.ttyname(slave), exclusive=True)
+    try:
+        _one_line_error(_cli(*args, "--port", os.ttyname(slave)), "is busy")
+    finally:
+        holder.close()
+        os.close(master)
+        os.close(slave)
+
+
+def test_a_silent_port_times_out_with_a_clear_error(zoo_models, tmp_path):
+    np.save(tmp_path / "x.npy", np.zeros((1, 100, 6), np.float32))
+    master, slave = pty.openpty()  # nobody answers on the other end
+    try:
+        proc = _cli("infer", "--board", "nano33ble", "--model", str(zoo_models["imu_cnn"]), "--input", str(tmp_path / "x.npy"),
+                    "--output", str(tmp_path / "y.npy"), "--port", os.ttyname(slave), timeout=120)
+        _one_line_error(proc, "no reply from the device")
+    finally:
+        os.close(master)
+        os.close(slave)
