@@ -1,0 +1,225 @@
+/** @file el_app.c @brief The device main loop: protocol handlers over the port and the engine. */
+#include "app/el_app.h"
+
+#include <string.h>
+
+#include "app/el_model_data.h"
+#include "app/el_port.h"
+#include "engine/el_model.h"
+#include "proto/el_packet.h"
+#include "proto/el_rx.h"
+
+#ifndef EL_BOARD_NAME
+#define EL_BOARD_NAME "unknown"
+#endif
+#ifndef EL_FW_VERSION
+#define EL_FW_VERSION "0.0.0"
+#endif
+
+#define INFO_FIXED_LEN 60u
+
+static el_model s_model;
+static el_status s_model_status = EL_ERR_ARG;
+static el_rx s_rx;
+static uint8_t s_msg[EL_MSG_MAX];
+static uint8_t s_chunk[EL_PKT_BODY_MAX];
+static uint8_t s_tx_pkt[EL_PKT_MAX];
+static uint8_t s_tx_frame[EL_FRAME_MAX];
+static uint32_t s_inferences;
+
+/* Send one message as chunks of at most EL_PKT_BODY_MAX bytes: head[0..head_len) then data[0..data_len). */
+static void send_msg(uint8_t type, uint16_t seq, const uint8_t *head, size_t head_len, const uint8_t *data,
+                     size_t data_len)
+{
+    size_t total = head_len + data_len;
+    size_t off = 0;
+
+    do {
+        size_t n = total - off;
+        size_t i;
+        size_t written = 0;
+        el_pkt p;
+        el_cobs_result r;
+
+        if (n > EL_PKT_BODY_MAX) {
+            n = EL_PKT_BODY_MAX;
+        }
+        for (i = 0; i < n; i++) {
+            size_t at = off + i;
+            s_chunk[i] = at < head_len ? head[at] : data[at - head_len];
+        }
+        p.type = type;
+        p.flags = (uint8_t)(off + n < total ? EL_FLAG_MORE : 0);
+        p.seq = seq;
+        p.len = (uint16_t)n;
+        p.body = s_chunk;
+        if (el_pkt_write(s_tx_pkt, sizeof(s_tx_pkt), &p, &written) != EL_PKT_OK) {
+            return;
+        }
+        r = el_frame_encode(s_tx_frame, sizeof(s_tx_frame), s_tx_pkt, written);
+        if (r.status != EL_COBS_OK) {
+            return;
+        }
+        el_port_write(s_tx_frame, r.len);
+        off += n;
+    } while (off < total);
+}
+
+static void send_error(uint16_t seq, uint16_t code, const char *text)
+{
+    uint8_t head[2];
+    el_put_u16(head, code);
+    send_msg(EL_MSG_ERROR, seq, head, sizeof(head), (const uint8_t *)text, strlen(text));
+}
+
+static uint16_t clamp_u16(uint32_t v) { return (uint16_t)(v > 0xFFFFu ? 0xFFFFu : v); }
+
+static int model_ok(void) { return s_model_status == EL_OK; }
+
+static uint32_t input_size(void) { return model_ok() ? el_model_input(&s_model)->size : 0; }
+
+static void on_hello(uint16_t seq)
+{
+    static const char board[] = EL_BOARD_NAME;
+    static const char version[] = EL_FW_VERSION;
+    uint8_t info[INFO_FIXED_LEN + sizeof(board) + sizeof(version)];
+    uint32_t largest = input_size() > EL_MSG_MAX ? input_size() : EL_MSG_MAX;
+
+    memset(info, 0, sizeof(info));
+    el_put_u16(info + 0, EL_PROTO_VERSION);
+    if (el_model_artifact_len >= 6) {
+        el_put_u16(info + 2, el_get_u16(el_model_artifact + 4));
+    }
+    el_put_u32(info + 4, el_port_boot_id());
+    if (model_ok()) {
+        memcpy(info + 8, el_model_hash(&s_model), EL_MODEL_HASH_LEN);
+        el_put_u16(info + 52, clamp_u16(el_model_input(&s_model)->size));
+        el_put_u16(info + 54, clamp_u16(el_model_output(&s_model)->size));
+    }
+    el_put_u32(info + 40, el_model_arena_len);
+    el_put_u32(info + 44, el_port_static_ram());
+    el_put_u32(info + 48, el_port_tick_hz());
+    el_put_u16(info + 56, clamp_u16(largest));
+    memcpy(info + INFO_FIXED_LEN, board, sizeof(board));
+    memcpy(info + INFO_FIXED_LEN + sizeof(board), version, sizeof(version));
+    send_msg(EL_MSG_INFO, seq, info, sizeof(info), NULL, 0);
+}
+
+static void on_infer(uint16_t seq, size_t len)
+{
+    uint8_t head[4];
+    uint32_t t0;
+    uint32_t t1;
+    el_status st;
+    const el_tensor *out;
+
+    if (!model_ok()) {
+        send_error(seq, EL_E_MODEL, "model not loaded");
+        return;
+    }
+    if (len != input_size()) {
+        send_error(seq, EL_E_LENGTH, "INFER body must be the input tensor's size");
+        return;
+    }
+    /* the body was joined straight into the input tensor (el_rx_route) */
+    t0 = el_port_ticks();
+    st = el_model_invoke(&s_model);
+    t1 = el_port_ticks();
+    if (st != EL_OK) {
+        send_error(seq, EL_E_KERNEL, "inference failed");
+        return;
+    }
+    s_inferences++;
+    out = el_model_output(&s_model);
+    el_put_u32(head, t1 - t0);
+    send_msg(EL_MSG_OUTPUT, seq, head, sizeof(head), out->data, out->size);
+}
+
+static void on_stats(uint16_t seq)
+{
+    uint8_t body[16];
+    el_put_u32(body + 0, el_port_ticks());
+    el_put_u32(body + 4, el_port_stack_high_water());
+    el_put_u32(body + 8, el_port_stack_size());
+    el_put_u32(body + 12, s_inferences);
+    send_msg(EL_MSG_STATS_REPLY, seq, body, sizeof(body), NULL, 0);
+}
+
+static void on_message(const el_rx_msg *m)
+{
+    switch (m->type) {
+    case EL_MSG_HELLO:
+        if (m->len != 0) {
+            send_error(m->seq, EL_E_LENGTH, "HELLO has no body");
+        } else {
+            on_hello(m->seq);
+        }
+        break;
+    case EL_MSG_INFER:
+        on_infer(m->seq, m->len);
+        break;
+    case EL_MSG_STATS:
+        if (m->len != 0) {
+            send_error(m->seq, EL_E_LENGTH, "STATS has no body");
+        } else {
+            on_stats(m->seq);
+        }
+        break;
+    case EL_MSG_RESET:
+        if (m->len != 0) {
+            send_error(m->seq, EL_E_LENGTH, "RESET has no body");
+        } else {
+            send_msg(EL_MSG_ACK, m->seq, NULL, 0, NULL, 0);
+            el_port_reset();
+        }
+        break;
+    default:
+        send_error(m->seq, EL_E_UNKNOWN, "unknown message type");
+        break;
+    }
+}
+
+void el_app_init(void)
+{
+    s_inferences = 0;
+    s_model_status = el_model_load(&s_model, el_model_artifact, el_model_artifact_len, el_model_arena,
+                                   el_model_arena_len);
+    el_rx_init(&s_rx, s_msg, sizeof(s_msg));
+    if (model_ok()) {
+        el_tensor *in = el_model_input(&s_model);
+        el_rx_route(&s_rx, EL_MSG_INFER, in->data, in->size);
+    }
+}
+
+void el_app_feed(uint8_t byte)
+{
+    el_rx_msg m;
+    switch (el_rx_feed(&s_rx, byte, &m)) {
+    case EL_RX_MESSAGE:
+        on_message(&m);
+        break;
+    case EL_RX_BAD_CRC:
+        send_error(m.seq, EL_E_CRC, "bad CRC");
+        break;
+    case EL_RX_TOO_BIG:
+        if (m.type == EL_MSG_INFER && model_ok()) {
+            send_error(m.seq, EL_E_LENGTH, "INFER body must be the input tensor's size");
+        } else {
+            send_error(m.seq, EL_E_TOO_BIG, "message exceeds the device buffer");
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+void el_app_run(void)
+{
+    for (;;) {
+        int c = el_port_read_byte();
+        if (c < 0) {
+            return;
+        }
+        el_app_feed((uint8_t)c);
+    }
+}

@@ -1,0 +1,51 @@
+/**
+ * @file el_port.h
+ * @brief The porting surface: what a board supplies to the portable core.
+ *
+ * One implementation per board, each in its own folder (ports/mps2/,
+ * ports/arduino/, ../host/). Everything else is portable C99.
+ */
+#ifndef EL_PORT_H
+#define EL_PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Bring up the link (UART, pty, Serial) and the tick counter. */
+void el_port_init(void);
+
+/** Write len bytes to the link; blocks until they are queued. */
+void el_port_write(const uint8_t *buf, size_t len);
+
+/** Block until a byte arrives: 0..255, or -1 when the link is gone for good (host EOF). */
+int el_port_read_byte(void);
+
+/** Free-running tick counter (wraps at 2^32); el_port_tick_hz() ticks per second. */
+uint32_t el_port_ticks(void);
+uint32_t el_port_tick_hz(void);
+
+/** A value that changes at every reset (see each port for its source). */
+uint32_t el_port_boot_id(void);
+
+/** Reset the device; the boot id changes. Does not return. */
+void el_port_reset(void);
+
+/** Deepest stack use since boot, in bytes, and the stack size (0 when unknown). */
+uint32_t el_port_stack_high_water(void);
+uint32_t el_port_stack_size(void);
+
+/** .data + .bss in bytes, 0 when unknown. */
+uint32_t el_port_static_ram(void);
+
+/** End the program with an exit code (test programs; QEMU through semihosting). */
+void el_port_exit(int code);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EL_PORT_H */

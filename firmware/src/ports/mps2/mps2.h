@@ -1,0 +1,42 @@
+/** @file mps2.h @brief Registers and helpers of the QEMU MPS2 AN385/AN386 port (internal to ports/mps2). */
+#ifndef EL_MPS2_H
+#define EL_MPS2_H
+
+#include <stdint.h>
+
+#define EL_REG(addr) (*(volatile uint32_t *)(addr))
+
+/* CMSDK APB UART0 */
+#define UART0_BASE 0x40004000u
+#define UART_DATA EL_REG(UART0_BASE + 0x00u)
+#define UART_STATE EL_REG(UART0_BASE + 0x04u) /* bit0 TXFULL, bit1 RXFULL */
+#define UART_CTRL EL_REG(UART0_BASE + 0x08u)  /* bit0 TX_EN, bit1 RX_EN */
+#define UART_BAUDDIV EL_REG(UART0_BASE + 0x10u)
+
+/* System control space */
+#define SYST_CSR EL_REG(0xE000E010u)
+#define SYST_RVR EL_REG(0xE000E014u)
+#define SYST_CVR EL_REG(0xE000E018u)
+#define SCB_ICSR EL_REG(0xE000ED04u)
+#define SCB_AIRCR EL_REG(0xE000ED0Cu)
+#define SCB_CPACR EL_REG(0xE000ED88u)
+
+/** MPS2 SYSCLK: the SysTick processor clock QEMU models (25 MHz). */
+#define MPS2_SYSCLK_HZ 25000000u
+
+void el_mps2_uart_init(void);
+void el_mps2_uart_putc(uint8_t c);
+int el_mps2_uart_getc(void);
+
+/** Semihosting SYS_EXIT_EXTENDED: ends QEMU with this exit code. */
+void el_semihost_exit(int code) __attribute__((noreturn));
+/** Semihosting SYS_TIME: host seconds since 1970. */
+uint32_t el_semihost_time(void);
+
+/** Semihosting SYS_OPEN/READ of the host's /dev/urandom: 1 and *out set on success, else 0. */
+uint32_t el_semihost_host_random(uint32_t *out);
+
+/** Called once from the reset handler before main(). */
+void el_mps2_boot(void);
+
+#endif /* EL_MPS2_H */

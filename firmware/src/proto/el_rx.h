@@ -1,0 +1,71 @@
+/**
+ * @file el_rx.h
+ * @brief Byte-at-a-time frame receiver and chunk reassembler (docs/protocol.md).
+ *
+ * Feed every received byte to el_rx_feed(). Bytes accumulate until a 0x00;
+ * a frame longer than EL_FRAME_MAX is discarded up to the next 0x00. Complete
+ * frames are COBS-decoded, parsed, and chunks with the MORE flag are joined
+ * into the message buffer. The receiver never allocates and never writes past
+ * its buffers, whatever the input.
+ */
+#ifndef EL_RX_H
+#define EL_RX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/el_packet.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    EL_RX_NONE = 0,   /**< nothing to do (byte consumed, or a frame was dropped) */
+    EL_RX_MESSAGE,    /**< a whole message is in *msg */
+    EL_RX_BAD_CRC,    /**< a frame failed its CRC; msg->seq/type are the (unverified) header values */
+    EL_RX_TOO_BIG     /**< a message exceeded its buffer; the rest of its chunks are ignored */
+} el_rx_event;
+
+typedef struct {
+    uint8_t type;
+    uint16_t seq;
+    size_t len;
+    const uint8_t *body;  /**< valid until the next el_rx_feed() */
+} el_rx_msg;
+
+enum { EL_RX_IDLE = 0, EL_RX_ACTIVE, EL_RX_DISCARD };
+
+typedef struct {
+    uint8_t frame[EL_FRAME_MAX];  /**< encoded bytes of the frame being received */
+    size_t frame_len;
+    uint8_t frame_overflow;       /**< set: skip bytes up to the next 0x00 */
+    uint8_t pkt[EL_PKT_MAX];      /**< decoded packet */
+    uint8_t *buf;                 /**< default message buffer */
+    size_t cap;
+    uint8_t route_type;           /**< messages of this type go to route_buf (0: none) */
+    uint8_t *route_buf;
+    size_t route_cap;
+    uint8_t state;                /**< EL_RX_IDLE / ACTIVE / DISCARD */
+    uint8_t msg_type;
+    uint16_t msg_seq;
+    uint8_t *msg_buf;             /**< destination of the message being joined */
+    size_t msg_cap;
+    size_t msg_len;
+    uint32_t frames_dropped;      /**< malformed frames (not counting bad CRCs) */
+} el_rx;
+
+/** Start with an empty state; messages are joined into buf[0..cap). */
+void el_rx_init(el_rx *rx, uint8_t *buf, size_t cap);
+
+/** Join messages of one type into a buffer of their own (e.g. INFER into the input tensor). */
+void el_rx_route(el_rx *rx, uint8_t type, uint8_t *buf, size_t cap);
+
+/** Consume one byte. On EL_RX_MESSAGE / BAD_CRC / TOO_BIG, *msg describes it. */
+el_rx_event el_rx_feed(el_rx *rx, uint8_t byte, el_rx_msg *msg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EL_RX_H */
