@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import errno
+import struct
 import time
 from dataclasses import dataclass
+
+import numpy as np
 
 from edgeleak.errors import EdgeleakError
 from edgeleak.link.messages import (DeviceInfo, DeviceStats, ErrorCode, InferResult, MsgType, parse_error, parse_info,
                                     parse_output, parse_stats)
 from edgeleak.link.packet import FrameSplitter, Packet, PacketError, decode_frame, encode_message
+from edgeleak.train.config import TrainConfig
+from edgeleak.train.update import Update, UpdateFormatError, parse_update
 
 
 class DeviceError(EdgeleakError):
@@ -88,6 +93,29 @@ class DeviceClient:
 
     def reset(self) -> None:
         self.request(MsgType.RESET, b"", MsgType.ACK)
+
+    def configure(self, config: TrainConfig) -> None:
+        self.request(MsgType.CONFIGURE, config.pack(), MsgType.ACK)
+
+    def load_weights(self, params: np.ndarray) -> None:
+        """The global head weights, every parameter in the order of docs/training.md."""
+        self.request(MsgType.LOAD_WEIGHTS, np.ascontiguousarray(params, "<f4").tobytes(), MsgType.ACK)
+
+    def add_sample(self, label: int, input_bytes: bytes) -> int:
+        """Store one training sample; returns how many the device now holds."""
+        reply = self.request(MsgType.SAMPLE, struct.pack("<B3x", label) + input_bytes, MsgType.ACK)
+        return struct.unpack_from("<H", reply)[0] if len(reply) >= 2 else -1
+
+    def clear_samples(self) -> None:
+        self.request(MsgType.CLEAR_SAMPLES, b"", MsgType.ACK)
+
+    def train(self) -> Update:
+        """Run a round on the stored samples; the device answers with its update."""
+        body = self.request(MsgType.TRAIN, b"", MsgType.UPDATE)
+        try:
+            return parse_update(body)
+        except UpdateFormatError as exc:
+            raise EdgeleakError(f"the device sent a malformed update: {exc}") from None
 
     # -- mechanics --------------------------------------------------------------------------
     def request(self, mtype: MsgType, body: bytes, reply_type: MsgType) -> bytes:

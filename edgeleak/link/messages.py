@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
@@ -12,11 +13,17 @@ class MsgType(IntEnum):
     INFER = 0x02
     STATS = 0x03
     RESET = 0x04
+    CONFIGURE = 0x05
+    LOAD_WEIGHTS = 0x06
+    SAMPLE = 0x07
+    CLEAR_SAMPLES = 0x08
+    TRAIN = 0x09
     ERROR = 0x7F
     ACK = 0x80
     INFO = 0x81
     OUTPUT = 0x82
     STATS_REPLY = 0x83
+    UPDATE = 0x89
 
 
 class ErrorCode(IntEnum):
@@ -26,6 +33,11 @@ class ErrorCode(IntEnum):
     E_TOO_BIG = 4
     E_MODEL = 5
     E_KERNEL = 6
+    E_CONFIG = 7
+    E_FLOOR = 8
+    E_SEED = 9
+    E_FULL = 10
+    E_STATE = 11
 
 
 _INFO = struct.Struct("<HHI32sIIIHHHH")
@@ -43,18 +55,35 @@ class DeviceInfo:
     input_bytes: int
     output_bytes: int
     max_message: int
+    max_samples: int
     board: str
     firmware_version: str
+    trainable_params: int = 0
+    head_shapes: tuple[tuple[int, int], ...] = ()
+    floor_max_clip: float = 0.0  # 0: no floor
+    floor_min_noise: float = 0.0  # 0: no floor
+    testing_build: bool = False
 
 
 def parse_info(body: bytes) -> DeviceInfo:
     if len(body) < _INFO.size:
         raise ValueError(f"INFO body of {len(body)} bytes is shorter than {_INFO.size}")
-    (proto, fmt, boot, digest, arena, static, hz, n_in, n_out, max_msg, _) = _INFO.unpack_from(body)
-    strings = body[_INFO.size:].split(b"\x00")
-    board = strings[0].decode("utf-8", "replace") if strings else ""
-    version = strings[1].decode("utf-8", "replace") if len(strings) > 1 else ""
-    return DeviceInfo(proto, fmt, boot, digest.hex(), arena, static, hz, n_in, n_out, max_msg, board, version)
+    (proto, fmt, boot, digest, arena, static, hz, n_in, n_out, max_msg, max_samples) = _INFO.unpack_from(body)
+    rest = body[_INFO.size:]
+    board, _, rest = rest.partition(b"\x00")
+    version, _, rest = rest.partition(b"\x00")
+    info = DeviceInfo(proto, fmt, boot, digest.hex(), arena, static, hz, n_in, n_out, max_msg, max_samples,
+                      board.decode("utf-8", "replace"), version.decode("utf-8", "replace"))
+    if len(rest) < 6:
+        return info  # a device without training support
+    params, n_layers = struct.unpack_from("<IH", rest)
+    shapes = tuple(struct.unpack_from("<HH", rest, 6 + 4 * k) for k in range(min(n_layers, 3)))
+    tail = 6 + 4 * len(shapes)
+    if len(rest) < tail + 9:
+        raise ValueError("INFO training fields are truncated")
+    max_clip, min_noise, testing = struct.unpack_from("<ffB", rest, tail)
+    return dataclasses.replace(info, trainable_params=params, head_shapes=shapes, floor_max_clip=max_clip,
+                               floor_min_noise=min_noise, testing_build=bool(testing))
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ class ExportedModel:
     cut_scale: float
     cut_zero_point: int
     backbone_ops: int  # ops that run before the head (the cut tensor is ready after them)
+    cut_tflite_index: int  # the cut tensor's index in the .tflite graph
     head_shapes: tuple[tuple[int, int], ...]
     ops: tuple[OpSummary, ...]
 
@@ -313,7 +314,7 @@ def export_artifact(graph: TfliteGraph, head: list[DenseLayer]) -> ExportedModel
         artifact=header + payload, sha256=digest.hex(), arena_size=arena_size,
         input_shape=inp.shape, output_shape=out.shape, cut_shape=cut.shape,
         input_scale=inp.scale, input_zero_point=inp.zero_point, cut_scale=cut.scale, cut_zero_point=cut.zero_point,
-        backbone_ops=head_first, head_shapes=tuple((l.weights.shape[1], l.weights.shape[0]) for l in head),
+        backbone_ops=head_first, cut_tflite_index=cut_old, head_shapes=tuple((l.weights.shape[1], l.weights.shape[0]) for l in head),
         ops=tuple(summaries),
     )
 

@@ -108,7 +108,8 @@ def _finish(data: Dataset, model_name: str, cut: str, tflite_model: bytes, head:
         macs=exported.total_macs, sha256=exported.sha256, seconds=time.perf_counter() - start,
     )
     meta = {"report": asdict(report), "input_shape": list(exported.input_shape), "output_shape": list(exported.output_shape),
-            "cut_shape": list(exported.cut_shape), "input_scale": exported.input_scale,
+            "cut_shape": list(exported.cut_shape), "cut_tflite_index": exported.cut_tflite_index,
+            "cut_scale": exported.cut_scale, "cut_zero_point": exported.cut_zero_point, "input_scale": exported.input_scale,
             "input_zero_point": exported.input_zero_point, "head_shapes": [list(s) for s in exported.head_shapes],
             "backbone_ops": exported.backbone_ops, "dataset": data.name}
     _write_atomic(out_dir / MODEL_META, json.dumps(meta, indent=2).encode())

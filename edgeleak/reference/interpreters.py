@@ -24,11 +24,17 @@ class _Quantizer:
 class TflmReference(_Quantizer):
     """TFLite Micro's reference kernels compiled for the host: the firmware's bit-exact target."""
 
-    def __init__(self, tflite_model: bytes) -> None:
+    def __init__(self, tflite_model: bytes, *, preserve_tensors: bool = False) -> None:
         from tflite_micro.python.tflite_micro import runtime
 
         super().__init__(tflite_model)
-        self._interp = runtime.Interpreter.from_bytes(tflite_model)
+        config = runtime.InterpreterConfig.kPreserveAllTensors if preserve_tensors else runtime.InterpreterConfig.kAllocationRecording
+        self._interp = runtime.Interpreter.from_bytes(tflite_model, intrepreter_config=config)
+
+    def tensor_after_run(self, x_int8: np.ndarray, tensor_index: int) -> np.ndarray:
+        """Run the model and return an intermediate tensor (needs ``preserve_tensors=True``)."""
+        self.run(x_int8)
+        return np.array(self._interp.GetTensor(tensor_index, 0)).reshape(-1)
 
     def run(self, x_int8: np.ndarray) -> np.ndarray:
         self._interp.set_input(x_int8.reshape(self.input_shape).astype(np.int8), 0)

@@ -1,0 +1,1 @@
+"""On-device training as the host sees it: configurations, the numpy oracle, update decoding."""

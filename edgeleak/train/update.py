@@ -1,0 +1,117 @@
+"""Decode the UPDATE message (docs/protocol.md) into typed metadata and dense float arrays."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+
+from edgeleak.train.config import ClipMode, Encoding, NoiseKind, NoiseMode, Sparsify
+
+_META = struct.Struct("<IIHHffHBBffBBBBfffIHHII")
+_BLOCK = struct.Struct("<HBBHHf")
+_VALUE_BYTES = {Encoding.FLOAT32: 4, Encoding.FLOAT16: 2, Encoding.INT8: 1}
+
+
+class UpdateFormatError(ValueError):
+    """An UPDATE body that does not follow the format; the update is not used."""
+
+
+@dataclass(frozen=True)
+class UpdateMeta:
+    """What the device reports it did: the effective hyperparameters and defenses of the round."""
+
+    round: int
+    boot_id: int
+    samples: int
+    steps: int
+    learning_rate: float
+    momentum: float
+    batch_size: int
+    clip_mode: ClipMode
+    noise_kind: NoiseKind
+    clip_norm: float
+    noise_multiplier: float
+    noise_mode: NoiseMode
+    sparsify: Sparsify
+    encoding: Encoding
+    seeded: bool
+    sparsify_fraction: float
+    pre_clip_norm: float
+    loss: float
+    ticks: int
+
+
+@dataclass(frozen=True)
+class TensorUpdate:
+    index: int
+    values: np.ndarray  # dense float32, length = elements of the tensor (zeros where not sent)
+    sent: np.ndarray  # bool mask of the coordinates the device sent
+    encoding: Encoding
+    scale: float
+
+
+@dataclass(frozen=True)
+class Update:
+    meta: UpdateMeta
+    tensors: tuple[TensorUpdate, ...]
+    payload_bytes: int
+
+    def flat(self) -> np.ndarray:
+        return np.concatenate([t.values for t in self.tensors])
+
+
+def _decode_values(raw: bytes, encoding: Encoding, scale: float) -> np.ndarray:
+    if encoding == Encoding.FLOAT32:
+        return np.frombuffer(raw, "<f4").astype(np.float32)
+    if encoding == Encoding.FLOAT16:
+        return np.frombuffer(raw, "<f2").astype(np.float32)
+    return (np.frombuffer(raw, np.int8).astype(np.float32) * np.float32(scale)).astype(np.float32)
+
+
+def parse_update(body: bytes) -> Update:
+    """Parse and check every length; a malformed body raises UpdateFormatError."""
+    if len(body) < _META.size:
+        raise UpdateFormatError(f"UPDATE of {len(body)} bytes is shorter than its {_META.size}-byte metadata")
+    f = _META.unpack_from(body)
+    try:
+        meta = UpdateMeta(
+            round=f[0], boot_id=f[1], samples=f[2], steps=f[3], learning_rate=f[4], momentum=f[5], batch_size=f[6],
+            clip_mode=ClipMode(f[7]), noise_kind=NoiseKind(f[8]), clip_norm=f[9], noise_multiplier=f[10],
+            noise_mode=NoiseMode(f[11]), sparsify=Sparsify(f[12]), encoding=Encoding(f[13]), seeded=bool(f[14]),
+            sparsify_fraction=f[15], pre_clip_norm=f[16], loss=f[17], ticks=f[18])
+    except ValueError as exc:
+        raise UpdateFormatError(f"UPDATE metadata has an unknown code: {exc}") from None
+    n_tensors, payload = f[19], f[21]
+    if _META.size + payload != len(body):
+        raise UpdateFormatError(f"UPDATE says {payload} payload bytes, carries {len(body) - _META.size}")
+    tensors = []
+    at = _META.size
+    for _ in range(n_tensors):
+        if at + _BLOCK.size > len(body):
+            raise UpdateFormatError("UPDATE tensor block runs past the end")
+        index, enc, sparse, count, length, scale = _BLOCK.unpack_from(body, at)
+        at += _BLOCK.size
+        if enc not in _VALUE_BYTES.keys() or count > length or (not sparse and count != length):
+            raise UpdateFormatError(f"UPDATE tensor {index}: bad encoding {enc} or count {count} of {length}")
+        sent = np.zeros(length, bool)
+        if sparse:
+            indices = np.frombuffer(body, "<u2", count, at).astype(np.int64)
+            at += 2 * count
+            if count and (indices.max() >= length or np.any(np.diff(indices) <= 0)):
+                raise UpdateFormatError(f"UPDATE tensor {index}: indices out of range or not ascending")
+        else:
+            indices = np.arange(length)
+        size = count * _VALUE_BYTES[Encoding(enc)]
+        if at + size > len(body):
+            raise UpdateFormatError(f"UPDATE tensor {index}: values run past the end")
+        values = np.zeros(length, np.float32)
+        values[indices] = _decode_values(body[at:at + size], Encoding(enc), scale)
+        sent[indices] = True
+        at += size
+        at += (-at) % 4  # blocks end on a 4-byte boundary
+        tensors.append(TensorUpdate(index, values, sent, Encoding(enc), scale))
+    if at != len(body):
+        raise UpdateFormatError(f"UPDATE has {len(body) - at} bytes after its last tensor")
+    return Update(meta, tuple(tensors), payload)
