@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from edgeleak.boards.budget import BudgetReport, estimate_model_budget
@@ -12,8 +13,11 @@ from edgeleak.firmware.build import BuildResult, build_firmware
 from edgeleak.quantize.codegen import artifact_to_c
 
 
-def default_build_dir(model: ModelDir, board: Board) -> Path:
-    return model.path / "build"  # PlatformIO adds a folder per env
+def default_build_dir(model: ModelDir, flags: tuple[str, ...] = ()) -> Path:
+    """``MODEL/build`` (PlatformIO adds a folder per env); builds with extra flags get their own."""
+    if not flags:
+        return model.path / "build"
+    return model.path / ("build-" + hashlib.sha256(" ".join(flags).encode()).hexdigest()[:12])
 
 
 def write_model_source(model: ModelDir) -> Path:
@@ -33,12 +37,17 @@ def budget_of(board: Board, model: ModelDir, result: BuildResult) -> BudgetRepor
                         estimated=False)
 
 
-def build_for_model(board: Board, model_path: Path, build_dir: Path | None = None) -> tuple[BuildResult, BudgetReport]:
-    """Build ``board``'s firmware with the model in ``model_path``; refuse an image over budget."""
+def build_for_model(board: Board, model_path: Path, build_dir: Path | None = None,
+                    flags: tuple[str, ...] = ()) -> tuple[BuildResult, BudgetReport]:
+    """Build ``board``'s firmware with the model in ``model_path``; refuse an image over budget.
+
+    ``flags`` are extra compiler flags, e.g. the privacy floor (``-DEL_FLOOR_MAX_CLIP=1.0f``) or
+    ``-DEL_TESTING_BUILD=1``."""
     model = load_model_dir(model_path)
-    build_dir = build_dir or default_build_dir(model, board)
+    build_dir = build_dir or default_build_dir(model, flags)
     source = write_model_source(model)
-    result = build_firmware(pio_env=board.pio_env, model_c=source, build_dir=build_dir, allow_registry=not board.offline)
+    result = build_firmware(pio_env=board.pio_env, model_c=source, build_dir=build_dir, allow_registry=not board.offline,
+                            extra_flags=flags)
     budget = budget_of(board, model, result)
     problem = budget.problem()
     if problem:

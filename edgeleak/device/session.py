@@ -37,14 +37,14 @@ def find_serial_port(board: Board) -> str:
 
 
 @contextlib.contextmanager
-def _board_url(board: Board, model: ModelDir, *, port: str | None, icount: bool) -> Iterator[str]:
+def _board_url(board: Board, model: ModelDir, *, port: str | None, icount: bool, flags: tuple[str, ...]) -> Iterator[str]:
     if board.kind == "serial":
         yield port or find_serial_port(board)
         return
     if port:
         yield port  # an emulator or host board someone else started
         return
-    result, _ = build_for_model(board, model.path)
+    result, _ = build_for_model(board, model.path, flags=flags)
     if board.kind == "host":
         with host_board(result.program) as url:
             yield url
@@ -55,9 +55,11 @@ def _board_url(board: Board, model: ModelDir, *, port: str | None, icount: bool)
 
 @contextlib.contextmanager
 def open_device(board: Board, model: ModelDir, *, port: str | None = None, icount: bool = False,
-                timeout: float = 20.0) -> Iterator[DeviceSession]:
-    """Yield a session with a board that runs ``model``; refuse a board that runs another model."""
-    with _board_url(board, model, port=port, icount=icount) as url:
+                timeout: float = 20.0, build_flags: tuple[str, ...] = ()) -> Iterator[DeviceSession]:
+    """Yield a session with a board that runs ``model``; refuse a board that runs another model.
+
+    Emulated boards are built first (with ``build_flags``, e.g. a privacy floor), then started."""
+    with _board_url(board, model, port=port, icount=icount, flags=build_flags) as url:
         serial_port = open_serial(url, baud=board.baud)
         with DeviceClient(serial_port, timeout=timeout) as client:
             info = client.hello()
