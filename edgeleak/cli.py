@@ -72,6 +72,15 @@ def cmd_build(args) -> int:
     return 0
 
 
+def cmd_flash(args) -> int:
+    from edgeleak.device.flash import flash_board
+
+    board = _boards(args).get(args.board)
+    port = flash_board(board, Path(args.model), port=args.port)
+    print(f"flashed {board.name} on {port} with {args.model}")
+    return 0
+
+
 def cmd_infer(args) -> int:
     import numpy as np
 
@@ -120,6 +129,82 @@ def cmd_verify(args) -> int:
     return 0
 
 
+def _train_config(args):
+    from edgeleak.train.config import ClipMode, Encoding, NoiseKind, NoiseMode, Sparsify, TrainConfig
+
+    clip_mode = ClipMode.NONE
+    if args.clip is not None:
+        clip_mode = ClipMode.PER_EXAMPLE if args.per_example_clip else ClipMode.UPDATE
+    noise_kind = NoiseKind.NONE if not args.noise else (NoiseKind.LAPLACE if args.laplace else NoiseKind.GAUSSIAN)
+    if args.noise and args.clip is None:
+        raise EdgeleakError("--noise needs --clip: the noise scale is noise x clip")
+    sparsify = Sparsify.TOP_K if args.top_k else (Sparsify.RANDOM if args.random_mask else Sparsify.NONE)
+    return TrainConfig(
+        learning_rate=args.lr, momentum=args.momentum, batch_size=args.batch, local_steps=args.steps, epochs=args.epochs,
+        clip_mode=clip_mode, clip_norm=args.clip or 0.0, noise_kind=noise_kind, noise_multiplier=args.noise,
+        noise_mode=NoiseMode.STEP if args.noise_every_step else NoiseMode.UPDATE, sparsify=sparsify,
+        sparsify_fraction=args.top_k or args.random_mask or 1.0,
+        encoding={"float32": Encoding.FLOAT32, "float16": Encoding.FLOAT16, "int8": Encoding.INT8}[args.encoding])
+
+
+def cmd_train(args) -> int:
+    from tqdm import tqdm
+
+    from edgeleak.data import load_dataset
+    from edgeleak.device.model_dir import load_model_dir
+    from edgeleak.fl.session import SessionPlan, run_session
+
+    board = _boards(args).get(args.board)
+    model = load_model_dir(Path(args.model))
+    data = load_dataset(args.dataset or model.dataset)
+    plan = SessionPlan(devices=args.devices, rounds=args.rounds, config=_train_config(args), partition=args.partition,
+                       samples_per_round=args.samples, seed=args.seed)
+    bar = tqdm(total=args.rounds, unit="round", desc=f"{args.devices} x {board.name}", disable=None)
+    def on_round(summary):
+        bar.set_postfix(accuracy=f"{summary.accuracy:.3f}", loss=f"{summary.mean_loss:.3f}")
+        bar.update(1)
+    try:
+        summary = run_session(board, model, data, plan, Path(args.out), on_round=on_round)
+    finally:
+        bar.close()
+    print(f"{summary.updates} updates from {args.devices} devices over {len(summary.rounds)} rounds in {summary.seconds:.1f} s")
+    print(f"  global accuracy {summary.initial_accuracy:.3f} -> {summary.rounds[-1].accuracy:.3f} on {len(data.y_test)} held-out windows")
+    redone = sum(r.redone for r in summary.rounds)
+    if redone:
+        print(f"  {redone} device rounds redone after a reset or a link failure")
+    print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_capture_inspect(args) -> int:
+    import warnings
+
+    from edgeleak.capture.records import CaptureWarning
+    from edgeleak.capture.store import load_capture
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CaptureWarning)
+        capture = load_capture(Path(args.capture))
+    s = capture.session
+    print(f"capture {args.capture}: model {s.get('model_hash', '?')[:16]} on {s.get('dataset')}, "
+          f"{s.get('devices')} x {s.get('board')}, {len(capture.globals)} rounds, {len(capture.updates)} updates")
+    if capture.updates:
+        m = capture.updates[0].meta
+        print(f"  defenses: clip {m.clip_mode.name.lower()} C={m.clip_norm:g}, noise {m.noise_kind.name.lower()} "
+              f"sigma={m.noise_multiplier:g} ({m.noise_mode.name.lower()}), sparsify {m.sparsify.name.lower()}, "
+              f"encoding {m.encoding.name.lower()}")
+        print(f"  training: lr {m.learning_rate:g}, momentum {m.momentum:g}, batch {m.batch_size}, steps {m.steps}")
+        print(f"  {'round':>5} {'device':>6} {'samples':>7} {'pre-clip norm':>13} {'loss':>7} {'sent':>7}")
+        for u in capture.updates[: args.limit]:
+            sent = int(sum(mask.sum() for mask in u.sent))
+            print(f"  {u.round:>5} {u.device:>6} {u.meta.samples:>7} {u.meta.pre_clip_norm:>13.4g} {u.meta.loss:>7.3f} {sent:>7}")
+        if len(capture.updates) > args.limit:
+            print(f"  ... {len(capture.updates) - args.limit} more")
+    for warning in caught:
+        print(f"  warning: {warning.message}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edgeleak", description=(
         "Measure how much sensor data leaks through the weight updates microcontrollers send home, "
@@ -147,6 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--build-dir", help="where the build goes (default: MODEL/build/BOARD)")
     p.set_defaults(func=cmd_build)
 
+    p = sub.add_parser("flash", help="build and upload the firmware with a model to a real board (PlatformIO)")
+    p.add_argument("--board", required=True, help="a real board from boards.yaml, e.g. nano33ble")
+    p.add_argument("--model", required=True, help="directory written by 'edgeleak quantize'")
+    p.add_argument("--port", help="serial port (default: found by the board's USB VID:PID)")
+    p.set_defaults(func=cmd_flash)
+
     p = sub.add_parser("infer", help="run the model on a board (host build, QEMU, or a real board on a serial port)")
     p.add_argument("--board", help="board name from boards.yaml (default: the default board)")
     p.add_argument("--model", required=True, help="directory written by 'edgeleak quantize'")
@@ -166,6 +257,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", help="serial port URL of a real board or of a board started elsewhere")
     p.add_argument("--icount", action="store_true", help="QEMU: count instructions (-icount shift=0)")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("train", help="run federated rounds on N boards and capture every update")
+    p.add_argument("--board", help="board name from boards.yaml (default: the default board)")
+    p.add_argument("--model", required=True, help="directory written by 'edgeleak quantize'")
+    p.add_argument("--devices", type=int, default=4, help="boards that train side by side (default 4)")
+    p.add_argument("--rounds", type=int, default=5, help="federated rounds (default 5)")
+    p.add_argument("--dataset", help="data set (default: the model's own)")
+    p.add_argument("--partition", default="iid", choices=["iid", "by-class", "by-subject"], help="how devices share the data")
+    p.add_argument("--samples", type=int, help="samples per device and round (default: its share, at most what it holds)")
+    p.add_argument("--lr", type=float, default=0.05, help="learning rate (default 0.05)")
+    p.add_argument("--momentum", type=float, default=0.0, help="SGD momentum (default 0)")
+    p.add_argument("--batch", type=int, default=4, help="batch size (default 4)")
+    p.add_argument("--steps", type=int, default=1, help="local steps per round; 0 to use --epochs (default 1)")
+    p.add_argument("--epochs", type=int, default=1, help="local epochs when --steps 0 (default 1)")
+    p.add_argument("--clip", type=float, help="L2 clip norm C of the update (or of each example with --per-example-clip)")
+    p.add_argument("--per-example-clip", action="store_true", help="clip every example's gradient (DP-SGD) instead of the update")
+    p.add_argument("--noise", type=float, default=0.0, help="noise multiplier sigma: noise of scale sigma x C (needs --clip)")
+    p.add_argument("--laplace", action="store_true", help="Laplace instead of Gaussian noise")
+    p.add_argument("--noise-every-step", action="store_true", help="add the noise at every local step (DP-SGD)")
+    p.add_argument("--top-k", type=float, help="send only this fraction of coordinates, the largest")
+    p.add_argument("--random-mask", type=float, help="send only this fraction of coordinates, chosen at random")
+    p.add_argument("--encoding", default="float32", choices=["float32", "float16", "int8"], help="update encoding (default float32)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the partition (default 0)")
+    p.add_argument("--out", required=True, help="capture directory to write")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("capture", help="work with captures")
+    capture_sub = p.add_subparsers(dest="capture_command", required=True, metavar="SUBCOMMAND")
+    q = capture_sub.add_parser("inspect", help="summarise a capture")
+    q.add_argument("capture", help="capture directory")
+    q.add_argument("--limit", type=int, default=20, help="updates to list (default 20)")
+    q.set_defaults(func=cmd_capture_inspect)
     return parser
 
 

@@ -1,0 +1,35 @@
+"""Put firmware with a model on a real board through PlatformIO's upload (needs the PlatformIO registry)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from edgeleak.boards.config import Board
+from edgeleak.device.build import default_build_dir, write_model_source
+from edgeleak.device.model_dir import load_model_dir
+from edgeleak.device.session import find_serial_port
+from edgeleak.errors import EdgeleakError
+from edgeleak.firmware.build import pio_command, pio_environ
+from edgeleak.firmware.pio_offline import FIRMWARE_DIR
+
+
+def flash_board(board: Board, model_path: Path, *, port: str | None = None, timeout: float = 900.0) -> str:
+    """Build and upload; returns the port used. Emulated boards need no flashing: they boot the built image."""
+    if board.kind != "serial":
+        raise EdgeleakError(f"{board.name} is {'emulated' if board.kind == 'qemu' else 'the host board'}: "
+                            f"nothing to flash; 'edgeleak build' builds it and 'edgeleak infer'/'train' start it")
+    model = load_model_dir(model_path)
+    upload_port = port or find_serial_port(board)
+    source = write_model_source(model)
+    cmd = pio_command("run", "-d", str(FIRMWARE_DIR), "-e", board.pio_env, "-t", "upload", "--upload-port", upload_port)
+    env = pio_environ(PLATFORMIO_BUILD_DIR=str(default_build_dir(model).resolve()), EDGELEAK_MODEL_C=str(source.resolve()))
+    try:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise EdgeleakError(f"uploading to {board.name} timed out after {timeout:.0f} s") from None
+    if proc.returncode != 0:
+        lines = [l for l in (proc.stdout + proc.stderr).splitlines() if "rror" in l] or ["pio run -t upload failed"]
+        raise EdgeleakError(f"flashing {board.name} on {upload_port} failed: {lines[-1].strip()} "
+                            f"(the first build needs the PlatformIO registry)")
+    return upload_port

@@ -1,0 +1,160 @@
+"""A federated session: N boards, R rounds of FedAvg over the serial protocol, every update captured.
+
+The server is honest-but-curious: it keeps every individual update exactly as received and decoded,
+the global weights of every round, and (replay mode) the samples it sent each device.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from edgeleak.boards.config import Board
+from edgeleak.capture.store import CaptureWriter
+from edgeleak.data.datasets import Dataset
+from edgeleak.data.partition import partition
+from edgeleak.device.model_dir import ModelDir
+from edgeleak.device.session import DeviceSession, open_device
+from edgeleak.errors import EdgeleakError
+from edgeleak.fl.fedavg import accuracy, fedavg, layers_from_params
+from edgeleak.fl.features import cut_features
+from edgeleak.link.client import DeviceError, LinkTimeout
+from edgeleak.quantize.artifact import read_head
+from edgeleak.train.config import TrainConfig
+from edgeleak.train.oracle import flatten_layers
+from edgeleak.train.update import Update
+
+ROUND_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionPlan:
+    devices: int
+    rounds: int
+    config: TrainConfig
+    partition: str = "iid"
+    samples_per_round: int | None = None  # default: the device's whole share, at most what it can hold
+    seed: int = 0
+    build_flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RoundSummary:
+    round: int
+    accuracy: float
+    mean_loss: float
+    seconds: float
+    redone: int  # device rounds redone after a reset or a link failure
+    wire_bytes: int
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    initial_accuracy: float
+    rounds: tuple[RoundSummary, ...]
+    updates: int
+    seconds: float
+
+
+Event = Callable[[str, int, int, DeviceSession], None]  # (event, device, round, session)
+
+
+def _round_samples(share: np.ndarray, round_: int, count: int) -> np.ndarray:
+    """The device's samples for a round: a cyclic window over its share, so rounds walk through all of it."""
+    if len(share) == 0:
+        raise EdgeleakError("a device got no samples; use fewer devices or another partition")
+    return share[(round_ * count + np.arange(count)) % len(share)] if count < len(share) else share
+
+
+def _device_round(k: int, dev: DeviceSession, params: np.ndarray, inputs: np.ndarray, labels: np.ndarray,
+                  config: TrainConfig, on_event: Event | None) -> tuple[Update, int]:
+    """One device's round; redone when the device resets (a new boot id) or the link fails."""
+    problem = ""
+    for attempt in range(ROUND_ATTEMPTS):
+        client = dev.client
+        try:
+            if attempt:
+                client.port.reset_input_buffer()
+            boot_id = client.hello().boot_id
+            client.load_weights(params)
+            client.clear_samples()
+            for x, y in zip(inputs, labels):
+                client.add_sample(int(y), x.tobytes())
+            if on_event:
+                on_event("samples_sent", k, config.round, dev)
+            client.configure(config)
+            update = client.train()
+        except (LinkTimeout, DeviceError) as exc:
+            problem = str(exc)
+            continue
+        meta = update.meta
+        if meta.boot_id != boot_id:
+            problem = f"device {k} reset during round {config.round} (boot id {boot_id:#x} -> {meta.boot_id:#x})"
+            continue
+        if meta.samples != len(inputs) or meta.round != config.round:
+            problem = f"device {k} answered for {meta.samples} samples of round {meta.round}"
+            continue
+        return update, attempt
+    raise EdgeleakError(f"device {k} failed round {config.round} {ROUND_ATTEMPTS} times: {problem}")
+
+
+def run_session(board: Board, model: ModelDir, data: Dataset, plan: SessionPlan, out: Path, *,
+                on_event: Event | None = None, on_round: Callable[[RoundSummary], None] | None = None) -> SessionSummary:
+    """Run the session and write the capture to ``out``."""
+    start = time.perf_counter()
+    shares = partition(data.y_train, plan.devices, plan.partition, seed=plan.seed, subjects=data.subjects_train)
+    head = read_head(model.artifact)
+    if not head:
+        raise EdgeleakError("the model has no trainable head; quantize it with a cut")
+    shapes = [(l.weights.shape[1], l.weights.shape[0]) for l in head]
+    params = flatten_layers(head)
+    test_features = cut_features(model, model.quantize(data.x_test))
+    initial = accuracy(head, test_features, data.y_test)
+    session_meta = {
+        "model_hash": model.sha256, "model_dir": str(model.path), "dataset": data.name, "board": board.name,
+        "devices": plan.devices, "rounds": plan.rounds, "partition": plan.partition, "seed": plan.seed,
+        "config": {k: (int(v) if hasattr(v, "value") else v) for k, v in dataclasses.asdict(plan.config).items()},
+        "shares": [s.tolist() for s in shares], "head_shapes": [list(s) for s in shapes],
+        "build_flags": list(plan.build_flags), "replay": True,
+    }
+    rounds = []
+    count = 0
+    with contextlib.ExitStack() as stack:
+        devices = [stack.enter_context(open_device(board, model, build_flags=plan.build_flags)) for _ in range(plan.devices)]
+        capacity = min(d.info.max_samples for d in devices)
+        per_round = min(plan.samples_per_round or capacity, capacity)
+        writer = stack.enter_context(CaptureWriter(out, session_meta))
+        pool = stack.enter_context(ThreadPoolExecutor(max_workers=plan.devices))
+        for r in range(plan.rounds):
+            t0 = time.perf_counter()
+            wire0 = sum(d.client.counters.bytes_received + d.client.counters.bytes_sent for d in devices)
+            writer.add_global(r, params)
+            config = dataclasses.replace(plan.config, round=r)
+            picks = [_round_samples(shares[k], r, per_round) for k in range(plan.devices)]
+            inputs = [model.quantize(data.x_train[p]) for p in picks]
+            flat = np.concatenate(params)
+            futures = [pool.submit(_device_round, k, devices[k], flat, inputs[k], data.y_train[picks[k]], config, on_event)
+                       for k in range(plan.devices)]
+            results = [f.result() for f in futures]
+            for k, (update, _) in enumerate(results):
+                writer.add_update(device=k, board=devices[k].info.board, firmware_version=devices[k].info.firmware_version,
+                                  model_hash=devices[k].info.model_hash, update=update)
+                writer.add_truth(device=k, round_=r, inputs=inputs[k], windows=data.x_train[picks[k]], labels=data.y_train[picks[k]])
+                count += 1
+            params = fedavg(params, [(u.meta.samples, [t.values for t in u.tensors]) for u, _ in results])
+            summary = RoundSummary(
+                round=r, accuracy=accuracy(layers_from_params(params, shapes), test_features, data.y_test),
+                mean_loss=float(np.mean([u.meta.loss for u, _ in results])), seconds=time.perf_counter() - t0,
+                redone=sum(a for _, a in results),
+                wire_bytes=sum(d.client.counters.bytes_received + d.client.counters.bytes_sent for d in devices) - wire0)
+            rounds.append(summary)
+            if on_round:
+                on_round(summary)
+    return SessionSummary(initial, tuple(rounds), count, time.perf_counter() - start)
