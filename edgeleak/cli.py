@@ -205,6 +205,28 @@ def cmd_capture_inspect(args) -> int:
     return 0
 
 
+def cmd_attack(args) -> int:
+    from edgeleak.attacks.runner import run_attack
+
+    run = run_attack(Path(args.capture), args.attack, Path(args.out), truth_path=Path(args.truth) if args.truth else None,
+                     aggregate=args.aggregate, model_path=Path(args.model) if args.model else None)
+    s = run.summary
+    fmt = lambda m: "-" if m[0] != m[0] else f"{m[0]:.3f} [{m[1]:.3f}, {m[2]:.3f}]"  # noqa: E731
+    print(f"attack {run.attack}: {s.records} records scored, {len(run.skipped)} not applicable, "
+          f"{run.records_per_second:.1f} records/s")
+    print(f"  {'success rate (r >= 0.8)':<26} {s.success_rate:.3f} [{s.success_interval[0]:.3f}, {s.success_interval[1]:.3f}]")
+    print(f"  {'Pearson r':<26} {fmt(s.pearson)}")
+    print(f"  {'SNR dB':<26} {fmt(s.snr_db)}")
+    print(f"  {'label accuracy':<26} {fmt(s.label_accuracy)}")
+    print(f"  {'feature relative error':<26} {fmt(s.feature_error)}")
+    if s.semantic_accuracy is not None:
+        print(f"  {'classifier on recon/orig':<26} {s.semantic_accuracy:.3f} / {s.semantic_baseline:.3f}")
+    if run.skipped:
+        print(f"  not applicable, e.g. {run.skipped[0]}")
+    print(f"wrote {args.out}/scores.json, scores.csv, reconstructions.npz, plots/")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edgeleak", description=(
         "Measure how much sensor data leaks through the weight updates microcontrollers send home, "
@@ -282,6 +304,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the partition (default 0)")
     p.add_argument("--out", required=True, help="capture directory to write")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("attack", help="reconstruct sensor windows and labels from a capture and score the leakage")
+    p.add_argument("capture", help="capture directory written by 'edgeleak train'")
+    p.add_argument("--attack", required=True, help="analytic, labels, dlg, inverting_gradients, feature_inversion")
+    p.add_argument("--truth", help="ground truth file (default: the capture's truth.elc)")
+    p.add_argument("--aggregate", action="store_true", help="attack the sum of each round's updates (secure aggregation)")
+    p.add_argument("--model", help="model directory (default: the one recorded in the capture)")
+    p.add_argument("--out", required=True, help="directory for reconstructions, scores and plots")
+    p.set_defaults(func=cmd_attack)
 
     p = sub.add_parser("capture", help="work with captures")
     capture_sub = p.add_subparsers(dest="capture_command", required=True, metavar="SUBCOMMAND")

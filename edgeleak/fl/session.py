@@ -122,7 +122,8 @@ def run_session(board: Board, model: ModelDir, data: Dataset, plan: SessionPlan,
         "devices": plan.devices, "rounds": plan.rounds, "partition": plan.partition, "seed": plan.seed,
         "config": {k: (int(v) if hasattr(v, "value") else v) for k, v in dataclasses.asdict(plan.config).items()},
         "shares": [s.tolist() for s in shares], "head_shapes": [list(s) for s in shapes],
-        "build_flags": list(plan.build_flags), "replay": True,
+        "build_flags": list(plan.build_flags), "replay": True, "channel_names": list(data.channel_names),
+        "class_names": list(data.class_names),
     }
     rounds = []
     count = 0

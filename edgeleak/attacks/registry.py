@@ -1,0 +1,3 @@
+"""Importing this module registers every attack (one module each)."""
+
+from edgeleak.attacks import analytic, labels  # noqa: F401

@@ -1,0 +1,122 @@
+"""Run one attack over a capture, score it against the ground truth, write reconstructions, scores, plots."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edgeleak.attacks.base import get_attack
+from edgeleak.attacks.targets import aggregate_targets, capture_model, server_knowledge, update_targets
+from edgeleak.capture.records import CaptureWarning, read_records
+from edgeleak.capture.store import TRUTH_FILE, TruthRecord, load_capture
+from edgeleak.errors import EdgeleakError
+from edgeleak.fl.features import cut_features
+from edgeleak.scoring.plots import plot_overlay
+from edgeleak.scoring.score import RecordScore, ScoreSummary, score_record, summarise
+
+
+@dataclass(frozen=True)
+class AttackRun:
+    attack: str
+    scores: tuple[RecordScore, ...]
+    skipped: tuple[str, ...]  # why targets were not attacked
+    summary: ScoreSummary
+    seconds: float
+
+    @property
+    def records_per_second(self) -> float:
+        return len(self.scores) / self.seconds if self.seconds > 0 else 0.0
+
+
+def _truth(capture, truth_path: Path | None) -> dict[tuple[int, int], TruthRecord]:
+    if truth_path is not None:
+        records = [TruthRecord(r.meta["device"], r.meta["round"], r.arrays["inputs"], r.arrays["windows"], r.arrays["labels"])
+                   for r in read_records(truth_path, "truth")]
+    else:
+        records = capture.truth()
+    return {(t.device, t.round): t for t in records}
+
+
+def _classifier(model_path: Path):
+    keras_path = model_path / "model.keras"
+    if not keras_path.exists():
+        return None
+    import keras
+
+    model = keras.models.load_model(keras_path)
+    return lambda windows: np.argmax(model.predict(windows.astype(np.float32), verbose=0), axis=1)
+
+
+def run_attack(capture_path: Path, attack_name: str, out: Path, *, truth_path: Path | None = None, aggregate: bool = False,
+               model_path: Path | None = None, plots: int = 6, options: dict | None = None) -> AttackRun:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CaptureWarning)
+        capture = load_capture(capture_path)
+        if truth_path is None and not (capture_path / TRUTH_FILE).exists():
+            raise EdgeleakError(f"{capture_path} has no ground truth to score against; pass --truth FILE")
+        truth = _truth(capture, truth_path)
+    model = capture_model(capture, model_path)
+    knowledge = server_knowledge(model)
+    attack = get_attack(attack_name, **(options or {}))
+    targets = aggregate_targets(capture, knowledge) if aggregate else update_targets(capture, knowledge)
+    classify = _classifier(model.path)
+    channel_names = tuple(capture.session.get("channel_names", ()))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "plots").mkdir(exist_ok=True)
+    scores, skipped, saved = [], [], {}
+    start = time.perf_counter()
+    for target in targets:
+        reason = attack.applicable(target)
+        where = f"round {target.target['round']} devices {target.target['devices']}"
+        if reason:
+            skipped.append(f"{where}: {reason}")
+            continue
+        parts = [truth.get((d, target.target["round"])) for d in target.target["devices"]]
+        if any(p is None for p in parts):
+            raise EdgeleakError(f"the ground truth lacks {where}")
+        windows = np.concatenate([p.windows for p in parts])
+        labels = np.concatenate([p.labels for p in parts])
+        result = attack.run(target)
+        features = cut_features(model, np.concatenate([p.inputs for p in parts])) if result.features is not None else None
+        score = score_record(result, round_=target.target["round"], devices=tuple(target.target["devices"]), windows=windows,
+                             labels=labels, features=features, classify=classify, image=capture.session.get("dataset") == "digits")
+        scores.append(score)
+        key = f"r{score.round}_d{'-'.join(map(str, score.devices))}"
+        if result.windows is not None:
+            saved[f"{key}_windows"] = result.windows
+            if len(scores) <= plots:
+                from edgeleak.scoring.metrics import match_reconstructions
+
+                oi, ri = match_reconstructions(windows, result.windows)[0]
+                plot_overlay(windows[oi], result.windows[ri], channel_names, f"{attack_name}, {where}: Pearson r "
+                             f"{score.pearson:.3f}", out / "plots" / f"{key}.png")
+        if result.features is not None:
+            saved[f"{key}_features"] = result.features
+        if result.labels is not None:
+            saved[f"{key}_labels"] = result.labels
+    seconds = time.perf_counter() - start
+    if not scores:
+        raise EdgeleakError(f"attack {attack_name} applies to no update in {capture_path}: {skipped[0] if skipped else 'empty capture'}")
+    run = AttackRun(attack_name, tuple(scores), tuple(skipped), summarise(scores), seconds)
+    _write(out, run, saved)
+    return run
+
+
+def _write(out: Path, run: AttackRun, saved: dict[str, np.ndarray]) -> None:
+    np.savez_compressed(out / "reconstructions.npz", **saved)
+    rows = [dataclasses.asdict(s) for s in run.scores]
+    (out / "scores.json").write_text(json.dumps({"attack": run.attack, "summary": dataclasses.asdict(run.summary),
+                                                 "records": rows, "skipped": list(run.skipped),
+                                                 "seconds": run.seconds}, indent=2, default=float))
+    with open(out / "scores.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: (" ".join(f"{x:.4f}" for x in v) if isinstance(v, tuple) else v) for k, v in row.items()})

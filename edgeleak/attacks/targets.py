@@ -1,0 +1,62 @@
+"""Turn a capture into attack targets: only what the server knows (model, global weights, updates, metadata)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+
+from edgeleak.attacks.base import AttackInput, ServerKnowledge
+from edgeleak.capture.store import Capture
+from edgeleak.device.model_dir import ModelDir, load_model_dir
+from edgeleak.errors import EdgeleakError
+from edgeleak.fl.fedavg import layers_from_params
+
+
+def server_knowledge(model: ModelDir) -> ServerKnowledge:
+    meta = json.loads((model.path / "model.json").read_text())
+    window = int(np.prod(model.input_shape[1:]))
+    return ServerKnowledge(
+        tflite=model.tflite, input_shape=tuple(model.input_shape), input_scale=model.input_scale,
+        input_zero_point=model.input_zero_point, cut_tflite_index=int(meta["cut_tflite_index"]),
+        cut_scale=float(meta["cut_scale"]), cut_zero_point=int(meta["cut_zero_point"]),
+        whole_network_is_head=int(np.prod(meta["cut_shape"])) == window and meta["backbone_ops"] <= 1,
+        num_classes=int(np.prod(model.output_shape)))
+
+
+def capture_model(capture: Capture, model_path: Path | None = None) -> ModelDir:
+    path = model_path or Path(capture.session.get("model_dir", ""))
+    model = load_model_dir(path)
+    if model.sha256 != capture.session.get("model_hash"):
+        raise EdgeleakError(f"the model in {path} is not the one the capture was made with; pass --model")
+    return model
+
+
+def update_targets(capture: Capture, knowledge: ServerKnowledge) -> list[AttackInput]:
+    """One target per captured update."""
+    shapes = [tuple(s) for s in capture.session["head_shapes"]]
+    targets = []
+    for u in capture.updates:
+        if u.round not in capture.globals:
+            raise EdgeleakError(f"the capture lacks the global weights of round {u.round}")
+        layers = tuple(layers_from_params(list(capture.globals[u.round].tensors), shapes))
+        targets.append(AttackInput(knowledge, layers, u.meta, u.tensors, u.sent, 1,
+                                   {"round": u.round, "devices": [u.device]}))
+    return targets
+
+
+def aggregate_targets(capture: Capture, knowledge: ServerKnowledge) -> list[AttackInput]:
+    """One target per round: the sum of every device's update, as a server behind secure aggregation sees it."""
+    targets = []
+    by_round: dict[int, list[AttackInput]] = {}
+    for t in update_targets(capture, knowledge):
+        by_round.setdefault(t.target["round"], []).append(t)
+    for r, group in sorted(by_round.items()):
+        delta = tuple(np.sum([t.delta[k] for t in group], axis=0).astype(np.float32) for k in range(len(group[0].delta)))
+        sent = tuple(np.any([t.sent[k] for t in group], axis=0) for k in range(len(group[0].sent)))
+        meta = dataclasses.replace(group[0].meta, samples=sum(t.meta.samples for t in group))
+        targets.append(AttackInput(knowledge, group[0].global_layers, meta, delta, sent, len(group),
+                                   {"round": r, "devices": [d for t in group for d in t.target["devices"]]}))
+    return targets

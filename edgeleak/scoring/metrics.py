@@ -1,0 +1,97 @@
+"""Reconstruction quality as pure functions of arrays. Windows are ``(steps, channels)``."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+SUCCESS_PEARSON = 0.8
+"""A reconstruction counts as a success when its mean Pearson r over channels is at least this."""
+
+
+def mse(original: np.ndarray, reconstruction: np.ndarray) -> float:
+    return float(np.mean((original.astype(np.float64) - reconstruction.astype(np.float64)) ** 2))
+
+
+def nrmse(original: np.ndarray, reconstruction: np.ndarray) -> float:
+    """RMSE divided by the original's range (0 = perfect)."""
+    spread = float(np.ptp(original))
+    return math.sqrt(mse(original, reconstruction)) / spread if spread > 0 else float("inf")
+
+
+def pearson_per_channel(original: np.ndarray, reconstruction: np.ndarray) -> np.ndarray:
+    """Pearson correlation of each channel over time; 0 where a channel is constant."""
+    a = original.astype(np.float64) - original.mean(axis=0)
+    b = reconstruction.astype(np.float64) - reconstruction.mean(axis=0)
+    denom = np.sqrt((a ** 2).sum(axis=0) * (b ** 2).sum(axis=0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(denom > 0, (a * b).sum(axis=0) / denom, 0.0)
+    return r
+
+
+def snr_db(original: np.ndarray, reconstruction: np.ndarray) -> float:
+    """Signal power over error power, in dB."""
+    error = mse(original, reconstruction)
+    power = float(np.mean(original.astype(np.float64) ** 2))
+    if error == 0:
+        return float("inf")
+    return 10 * math.log10(power / error) if power > 0 else float("-inf")
+
+
+def psnr(original: np.ndarray, reconstruction: np.ndarray) -> float:
+    from skimage.metrics import peak_signal_noise_ratio
+
+    return float(peak_signal_noise_ratio(original.astype(np.float64), reconstruction.astype(np.float64),
+                                         data_range=float(np.ptp(original)) or 1.0))
+
+
+def ssim(original: np.ndarray, reconstruction: np.ndarray) -> float:
+    from skimage.metrics import structural_similarity
+
+    return float(structural_similarity(original.astype(np.float64), reconstruction.astype(np.float64),
+                                       data_range=float(np.ptp(original)) or 1.0, win_size=min(7, *original.shape) // 2 * 2 + 1))
+
+
+def match_reconstructions(originals: np.ndarray, reconstructions: np.ndarray) -> list[tuple[int, int]]:
+    """Pair each reconstruction with a distinct original (greedy on mean Pearson r); batches come unordered."""
+    scores = np.array([[np.mean(pearson_per_channel(o, r)) for o in originals] for r in reconstructions])
+    pairs = []
+    used_o, used_r = set(), set()
+    for flat in np.argsort(-scores, axis=None):
+        ri, oi = divmod(int(flat), len(originals))
+        if ri not in used_r and oi not in used_o:
+            pairs.append((oi, ri))
+            used_r.add(ri)
+            used_o.add(oi)
+    return sorted(pairs)
+
+
+def label_accuracy(true_labels: np.ndarray, recovered: np.ndarray) -> float:
+    """Fraction of true labels recovered, as multisets (order in a batch is unknowable)."""
+    if len(true_labels) == 0:
+        return 0.0
+    true_counts = np.bincount(true_labels, minlength=max(true_labels.max(initial=0), recovered.max(initial=0)) + 1)
+    got_counts = np.bincount(recovered, minlength=len(true_counts)) if len(recovered) else np.zeros_like(true_counts)
+    return float(np.minimum(true_counts, got_counts[:len(true_counts)]).sum() / len(true_labels))
+
+
+def wilson_interval(successes: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a success rate."""
+    if total == 0:
+        return (0.0, 1.0)
+    p = successes / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def mean_interval(values: np.ndarray, z: float = 1.96) -> tuple[float, float, float]:
+    """Mean and normal-approximation 95% interval."""
+    values = np.asarray(values, np.float64)
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return (float("nan"),) * 3
+    m = float(values.mean())
+    half = z * float(values.std(ddof=1)) / math.sqrt(len(values)) if len(values) > 1 else 0.0
+    return m, m - half, m + half
