@@ -81,10 +81,12 @@ def run_attack(capture_path: Path, attack_name: str, out: Path, *, truth_path: P
         parts = [truth.get((d, target.target["round"])) for d in target.target["devices"]]
         if any(p is None for p in parts):
             raise EdgeleakError(f"the ground truth lacks {where}")
-        windows = np.concatenate([p.windows for p in parts])
+        # The private data is the window the device held: the int8 input, in the data set's normalised units.
+        inputs = np.concatenate([p.inputs for p in parts])
+        windows = ((inputs.astype(np.float32) - knowledge.input_zero_point) * np.float32(knowledge.input_scale)).astype(np.float32)
         labels = np.concatenate([p.labels for p in parts])
         result = attack.run(target)
-        features = cut_features(model, np.concatenate([p.inputs for p in parts])) if result.features is not None else None
+        features = cut_features(model, inputs) if result.features is not None else None
         score = score_record(result, round_=target.target["round"], devices=tuple(target.target["devices"]), windows=windows,
                              labels=labels, features=features, classify=classify, image=capture.session.get("dataset") == "digits")
         scores.append(score)

@@ -34,7 +34,8 @@ class TflmReference(_Quantizer):
     def tensor_after_run(self, x_int8: np.ndarray, tensor_index: int) -> np.ndarray:
         """Run the model and return an intermediate tensor (needs ``preserve_tensors=True``)."""
         self.run(x_int8)
-        return np.array(self._interp.GetTensor(tensor_index, 0)).reshape(-1)
+        tensor = self._interp.GetTensor(tensor_index, 0)  # {"dtype", "shape", "tensor_data"}
+        return np.asarray(tensor["tensor_data"]).reshape(-1)
 
     def run(self, x_int8: np.ndarray) -> np.ndarray:
         self._interp.set_input(x_int8.reshape(self.input_shape).astype(np.int8), 0)
