@@ -1,0 +1,59 @@
+import math
+
+import numpy as np
+import pytest
+
+from edgeleak.privacy.accounting import privacy_spend, sample_appearances
+from edgeleak.privacy.rero import prior_success_rate, rero_bound, rero_bound_dp, rero_bound_gdp
+from edgeleak.train.config import ClipMode, NoiseKind, NoiseMode, TrainConfig
+
+
+def test_update_noise_matches_the_documented_dp_accounting_figures():
+    config = TrainConfig(clip_mode=ClipMode.UPDATE, clip_norm=1.0, noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=1.0)
+    spend = privacy_spend(config, rounds=100, samples_per_round=8, parameters=500)
+    assert spend.epsilon_rdp == pytest.approx(96.1, abs=0.1) and spend.epsilon_pld == pytest.approx(91.8, abs=0.1)
+    assert spend.unit == "device-round update" and spend.compositions == 100 and spend.gdp_mu == pytest.approx(10.0)
+
+
+def test_more_noise_and_fewer_rounds_spend_less():
+    def eps(sigma, rounds):
+        config = TrainConfig(clip_mode=ClipMode.UPDATE, clip_norm=1.0, noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=sigma)
+        return privacy_spend(config, rounds=rounds, samples_per_round=4, parameters=100).epsilon_pld
+    assert eps(0.5, 10) > eps(1.0, 10) > eps(2.0, 10) > eps(2.0, 5)
+
+
+def test_no_noise_or_no_clip_means_no_guarantee():
+    for config in (TrainConfig(), TrainConfig(clip_mode=ClipMode.UPDATE, clip_norm=1.0),
+                   TrainConfig(clip_mode=ClipMode.NONE, noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=1.0, clip_norm=1.0)):
+        spend = privacy_spend(config, rounds=3, samples_per_round=4, parameters=10)
+        assert math.isinf(spend.epsilon_pld) and not spend.finite and rero_bound(0.1, spend) == 1.0
+
+
+def test_dp_sgd_counts_the_steps_a_sample_takes_part_in():
+    config = TrainConfig(batch_size=2, local_steps=5, clip_mode=ClipMode.PER_EXAMPLE, clip_norm=1.0,
+                         noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=1.5, noise_mode=NoiseMode.STEP)
+    assert sample_appearances(config, 4) == 3  # steps take [0,1] [2,3] [0,1] [2,3] [0,1]
+    spend = privacy_spend(config, rounds=2, samples_per_round=4, parameters=10)
+    assert spend.unit == "training sample" and spend.compositions == 6
+
+
+def test_laplace_noise_is_accounted_with_the_l1_sensitivity():
+    config = TrainConfig(clip_mode=ClipMode.UPDATE, clip_norm=1.0, noise_kind=NoiseKind.LAPLACE, noise_multiplier=10.0)
+    small = privacy_spend(config, rounds=1, samples_per_round=1, parameters=4)
+    large = privacy_spend(config, rounds=1, samples_per_round=1, parameters=400)
+    assert small.epsilon_pld < large.epsilon_pld and small.gdp_mu is None
+
+
+def test_rero_bounds_match_the_published_examples():
+    assert rero_bound_gdp(0.01, 1.0) == pytest.approx(0.092, abs=0.002)
+    assert rero_bound_gdp(0.10, 0.5) == pytest.approx(0.217, abs=0.002)
+    assert rero_bound_dp(0.01, 1.0, 1e-5) == pytest.approx(math.e * 0.01 + 1e-5)
+    assert rero_bound_gdp(0.1, 0.0) == pytest.approx(0.1)  # no information: the prior
+
+
+def test_prior_success_rate_is_small_for_unrelated_windows_and_one_for_copies():
+    rng = np.random.default_rng(0)
+    noise = rng.normal(size=(50, 40, 3))
+    assert prior_success_rate(noise, 0.8) < 0.01
+    same = np.repeat(noise[:1], 10, axis=0)
+    assert prior_success_rate(same, 0.8) == 1.0
