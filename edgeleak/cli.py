@@ -227,6 +227,40 @@ def cmd_attack(args) -> int:
     return 0
 
 
+def cmd_study(args) -> int:
+    import time
+
+    from edgeleak.study.config import load_study_config
+    from edgeleak.study.report import markdown_summary, write_report
+    from edgeleak.study.runner import _to_json_config, run_study
+
+    study = load_study_config(Path(args.config) if args.config else None, args.quick)
+    out = Path(args.out)
+    start = time.perf_counter()
+    results = run_study(study, out, progress=lambda line: print(f"  {line}", flush=True))
+    write_report(results, _to_json_config(study), out)
+    print(markdown_summary(results))
+    print(f"\n{len(results)} settings in {time.perf_counter() - start:.0f} s; wrote {out / 'report.html'} and {out / 'results.json'}")
+    if any(r["bound_violated"] for r in results):
+        raise EdgeleakError("a measured attack success exceeds its ReRo bound (see the report); the figures are not trustworthy")
+    return 0
+
+
+def cmd_audit(args) -> int:
+    from edgeleak.study.audit import load_policy, measure_target, violations
+
+    policy = load_policy(Path(args.policy))
+    measured = measure_target(Path(args.target), policy)
+    found = violations(policy, measured)
+    for line in found:
+        print(f"VIOLATION {line}")
+    if found:
+        print(f"edgeleak audit: {len(found)} policy violation(s) in {args.target}", file=sys.stderr)
+        return 1
+    print(f"edgeleak audit: {args.target} meets {args.policy} ({len(measured)} setting(s) checked)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edgeleak", description=(
         "Measure how much sensor data leaks through the weight updates microcontrollers send home, "
@@ -313,6 +347,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model directory (default: the one recorded in the capture)")
     p.add_argument("--out", required=True, help="directory for reconstructions, scores and plots")
     p.set_defaults(func=cmd_attack)
+
+    p = sub.add_parser("study", help="the leakage study: sweep on-device defenses, attack, account for privacy, report")
+    p.add_argument("--quick", action="store_true", help="a short grid (about 2 minutes on the emulated board)")
+    p.add_argument("--config", help="YAML file overriding the study's defaults (docs/study.md)")
+    p.add_argument("--out", required=True, help="study directory (an interrupted study resumes from it)")
+    p.set_defaults(func=cmd_study)
+
+    p = sub.add_parser("audit", help="CI gate: exit 1 when a study or capture crosses a policy threshold")
+    p.add_argument("--policy", required=True, help="policy YAML (max_pearson_r, max_label_accuracy, max_epsilon, ...)")
+    p.add_argument("target", help="a study directory or a capture directory")
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("capture", help="work with captures")
     capture_sub = p.add_subparsers(dest="capture_command", required=True, metavar="SUBCOMMAND")

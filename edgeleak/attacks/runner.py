@@ -55,7 +55,9 @@ def _classifier(model_path: Path):
 
 
 def run_attack(capture_path: Path, attack_name: str, out: Path, *, truth_path: Path | None = None, aggregate: bool = False,
-               model_path: Path | None = None, plots: int = 6, options: dict | None = None) -> AttackRun:
+               model_path: Path | None = None, plots: int = 6, options: dict | None = None,
+               limit: int | None = None) -> AttackRun:
+    """Attack every applicable target (at most ``limit``), score each against the truth, write the results."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CaptureWarning)
         capture = load_capture(capture_path)
@@ -73,6 +75,8 @@ def run_attack(capture_path: Path, attack_name: str, out: Path, *, truth_path: P
     scores, skipped, saved = [], [], {}
     start = time.perf_counter()
     for target in targets:
+        if limit is not None and len(scores) >= limit:
+            break
         reason = attack.applicable(target)
         where = f"round {target.target['round']} devices {target.target['devices']}"
         if reason:

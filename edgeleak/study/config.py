@@ -1,0 +1,132 @@
+"""Study configuration: which settings to run (the grid), on which board and data, with what budget.
+
+A YAML file overrides the defaults; every key is documented in docs/study.md. The defaults tell the story:
+no defense, clipping, clipping plus growing Gaussian noise, sparsification, int8 encoding, batch sizes,
+several local steps, and head-only (imu_cnn) against all-dense (mlp) training.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from edgeleak.errors import EdgeleakError
+from edgeleak.train.config import ClipMode, Encoding, NoiseKind, NoiseMode, Sparsify, TrainConfig
+
+
+@dataclass(frozen=True, kw_only=True)
+class Setting:
+    """One point of the grid: a model and a training configuration (with its defenses)."""
+
+    name: str
+    model: str
+    config: TrainConfig
+    samples_per_round: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class StudyConfig:
+    board: str = "mps2-an386"
+    dataset: str = "basic_motions"
+    devices: int = 2
+    rounds: int = 2
+    attacks: tuple[str, ...] = ("analytic", "labels", "feature_inversion", "inverting_gradients")
+    optimization_records: int = 2  # records per setting for the slow optimization attacks
+    settings: tuple[Setting, ...] = field(default_factory=tuple)
+    seed: int = 0
+
+
+def _setting(name: str, model: str = "mlp", samples: int = 1, **train) -> Setting:
+    base = {"learning_rate": 0.05, "batch_size": 1, "local_steps": 1}
+    return Setting(name=name, model=model, config=TrainConfig(**{**base, **train}), samples_per_round=samples)
+
+
+def _clip_noise(sigma: float) -> dict:
+    return {"clip_mode": ClipMode.UPDATE, "clip_norm": 1.0, "noise_kind": NoiseKind.GAUSSIAN, "noise_multiplier": sigma}
+
+
+def default_settings(quick: bool) -> tuple[Setting, ...]:
+    sigmas = (0.01, 0.1, 1.0) if quick else (0.001, 0.01, 0.03, 0.1, 0.3, 1.0)
+    grid = [
+        _setting("no-defense"),
+        _setting("clip-1.0", clip_mode=ClipMode.UPDATE, clip_norm=1.0),
+        *[_setting(f"clip-noise-{s:g}", **_clip_noise(s)) for s in sigmas],
+        _setting("top-k-10%", sparsify=Sparsify.TOP_K, sparsify_fraction=0.1),
+        _setting("int8-update", encoding=Encoding.INT8),
+        _setting("batch-4", samples=4, batch_size=4),
+        _setting("steps-3", samples=1, local_steps=3),
+        _setting("head-only", model="imu_cnn"),
+    ]
+    if not quick:
+        grid += [
+            _setting("batch-16", samples=16, batch_size=16),
+            _setting("batch-4-steps-3", samples=4, batch_size=4, local_steps=3),
+            _setting("dp-sgd-1.0", samples=4, batch_size=4, clip_mode=ClipMode.PER_EXAMPLE, clip_norm=1.0,
+                     noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=1.0, noise_mode=NoiseMode.STEP),
+            _setting("head-only-clip-noise-0.1", model="imu_cnn", **_clip_noise(0.1)),
+        ]
+    return tuple(grid)
+
+
+def default_study(quick: bool) -> StudyConfig:
+    if quick:
+        return StudyConfig(devices=2, rounds=2, optimization_records=1, settings=default_settings(True),
+                           attacks=("analytic", "labels", "feature_inversion", "inverting_gradients"))
+    return StudyConfig(devices=3, rounds=4, optimization_records=3, settings=default_settings(False))
+
+
+_ENUMS = {"clip_mode": ClipMode, "noise_kind": NoiseKind, "noise_mode": NoiseMode, "sparsify": Sparsify, "encoding": Encoding}
+_TOP_KEYS = {"board", "dataset", "devices", "rounds", "attacks", "optimization_records", "settings", "seed", "quick"}
+_SETTING_KEYS = {"name", "model", "samples_per_round"} | {f.name for f in dataclasses.fields(TrainConfig)} - {"seed", "round"}
+
+
+def _parse_setting(raw: dict, index: int) -> Setting:
+    if not isinstance(raw, dict) or "name" not in raw:
+        raise EdgeleakError(f"study settings[{index}] needs a name")
+    unknown = set(raw) - _SETTING_KEYS
+    if unknown:
+        raise EdgeleakError(f"study setting {raw['name']!r} has unknown keys: {', '.join(sorted(unknown))}")
+    train = {}
+    for key, value in raw.items():
+        if key in ("name", "model", "samples_per_round"):
+            continue
+        if key in _ENUMS:
+            try:
+                value = _ENUMS[key][str(value).upper().replace("-", "_")]
+            except KeyError:
+                raise EdgeleakError(f"study setting {raw['name']!r}: {key} {value!r} is not one of "
+                                    f"{', '.join(m.name.lower() for m in _ENUMS[key])}") from None
+        train[key] = value
+    return _setting(raw["name"], raw.get("model", "mlp"), int(raw.get("samples_per_round", 1)), **train)
+
+
+def load_study_config(path: Path | None, quick: bool) -> StudyConfig:
+    """The defaults, overridden by a YAML file's keys."""
+    base = default_study(quick)
+    if path is None:
+        return base
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except OSError as exc:
+        raise EdgeleakError(f"cannot read study config {path}: {exc.strerror}") from None
+    except yaml.YAMLError:
+        raise EdgeleakError(f"study config {path} is not valid YAML") from None
+    if not isinstance(raw, dict):
+        raise EdgeleakError(f"study config {path} must be a mapping")
+    unknown = set(raw) - _TOP_KEYS
+    if unknown:
+        raise EdgeleakError(f"study config {path} has unknown keys: {', '.join(sorted(unknown))}")
+    if "quick" in raw:
+        base = default_study(bool(raw["quick"]))
+    updates = {k: v for k, v in raw.items() if k not in ("settings", "quick")}
+    if "attacks" in updates:
+        updates["attacks"] = tuple(updates["attacks"])
+    if "settings" in raw:
+        updates["settings"] = tuple(_parse_setting(s, i) for i, s in enumerate(raw["settings"]))
+    try:
+        return dataclasses.replace(base, **updates)
+    except TypeError as exc:
+        raise EdgeleakError(f"study config {path}: {exc}") from None

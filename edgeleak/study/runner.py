@@ -1,0 +1,155 @@
+"""Run a study: for every setting, a federated session on emulated boards, every applicable attack, scores,
+accuracy and privacy accounting. Each finished setting is written to disk, so an interrupted study resumes."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from edgeleak.boards import load_boards
+from edgeleak.capture.records import CaptureWarning
+from edgeleak.data import load_dataset
+from edgeleak.device.model_dir import load_model_dir
+from edgeleak.errors import EdgeleakError
+from edgeleak.fl.session import SessionPlan, run_session
+from edgeleak.privacy.accounting import privacy_spend
+from edgeleak.privacy.rero import prior_success_rate, rero_bound
+from edgeleak.quantize.artifact import read_head
+from edgeleak.scoring.metrics import SUCCESS_PEARSON
+from edgeleak.study.config import Setting, StudyConfig
+
+RESULT_FILE = "result.json"
+
+
+@dataclass(frozen=True)
+class AttackResult:
+    attack: str
+    records: int
+    success_rate: float
+    success_interval: tuple[float, float]
+    pearson: float
+    max_pearson: float
+    label_accuracy: float
+    feature_error: float
+    seconds_per_record: float
+    not_applicable: str  # why the attack did not run ("" when it ran)
+
+
+@dataclass(frozen=True)
+class SettingResult:
+    name: str
+    model: str
+    config: dict
+    accuracy_before: float
+    accuracy_after: float
+    epsilon: float  # PLD, at delta
+    epsilon_rdp: float
+    delta: float
+    privacy_unit: str
+    kappa: float  # prior success rate
+    rero_bound: float
+    measured_success: float  # best attack's success rate
+    bound_violated: bool
+    attacks: tuple[AttackResult, ...]
+    seconds: float
+    examples: dict  # attack -> path of an example plot
+
+
+def _model_dir(out: Path, name: str, dataset) -> Path:
+    from edgeleak.quantize.pipeline import quantize_zoo_model
+
+    path = out / "models" / name
+    if not (path / "model.json").exists():
+        quantize_zoo_model(dataset, name, path)
+    return path
+
+
+def _attack(capture: Path, attack: str, out: Path, limit: int | None) -> AttackResult:
+    from edgeleak.attacks.runner import run_attack
+
+    try:
+        run = run_attack(capture, attack, out, limit=limit)
+    except EdgeleakError as exc:
+        if "applies to no update" not in str(exc):
+            raise
+        return AttackResult(attack, 0, 0.0, (0.0, 1.0), float("nan"), float("nan"), float("nan"), float("nan"), 0.0,
+                            str(exc).split(": ", 1)[-1])
+    s = run.summary
+    pearsons = [r.pearson for r in run.scores if r.pearson == r.pearson]
+    return AttackResult(attack, s.records, s.success_rate, s.success_interval, s.pearson[0],
+                        max(pearsons) if pearsons else float("nan"), s.label_accuracy[0], s.feature_error[0],
+                        run.seconds / max(1, s.records), "")
+
+
+def run_setting(setting: Setting, study: StudyConfig, out: Path, dataset, progress: Callable[[str], None]) -> SettingResult:
+    start = time.perf_counter()
+    model = load_model_dir(_model_dir(out.parent.parent, setting.model, dataset))
+    capture = out / "capture"
+    if capture.exists():
+        shutil.rmtree(capture)  # an unfinished session: it is redone whole, nothing is mixed
+    board = load_boards().get(study.board)
+    plan = SessionPlan(devices=study.devices, rounds=study.rounds, config=setting.config,
+                       samples_per_round=setting.samples_per_round, seed=study.seed)
+    progress(f"{setting.name}: {study.devices} x {board.name}, {study.rounds} rounds")
+    summary = run_session(board, model, dataset, plan, capture)
+    attacks = []
+    for attack in study.attacks:
+        slow = attack not in ("analytic", "labels")
+        progress(f"{setting.name}: attack {attack}")
+        attacks.append(_attack(capture, attack, out / "attacks" / attack, study.optimization_records if slow else None))
+    params = sum(l.weights.size + l.bias.size for l in read_head(model.artifact))
+    spend = privacy_spend(setting.config, rounds=study.rounds, samples_per_round=setting.samples_per_round, parameters=params)
+    held = ((model.quantize(dataset.x_train).astype(np.float32) - model.input_zero_point) * model.input_scale)
+    kappa = prior_success_rate(held, SUCCESS_PEARSON, seed=study.seed)
+    bound = rero_bound(kappa, spend)
+    ran = [a for a in attacks if a.records]
+    measured = max((a.success_rate for a in ran), default=0.0)
+    examples = {a.attack: str(p.relative_to(out.parent.parent)) for a in ran
+                for p in sorted((out / "attacks" / a.attack / "plots").glob("*.png"))[:1]}
+    return SettingResult(
+        name=setting.name, model=setting.model,
+        config={k: (v.name.lower() if hasattr(v, "name") else v) for k, v in dataclasses.asdict(setting.config).items()},
+        accuracy_before=summary.initial_accuracy, accuracy_after=summary.rounds[-1].accuracy,
+        epsilon=spend.epsilon_pld, epsilon_rdp=spend.epsilon_rdp, delta=spend.delta, privacy_unit=spend.unit,
+        kappa=kappa, rero_bound=bound, measured_success=measured, bound_violated=measured > bound + 1e-9,
+        attacks=tuple(attacks), seconds=time.perf_counter() - start, examples=examples)
+
+
+def _to_json(result: SettingResult) -> dict:
+    return json.loads(json.dumps(dataclasses.asdict(result), default=float))
+
+
+def run_study(study: StudyConfig, out: Path, progress: Callable[[str], None] = lambda _: None) -> list[dict]:
+    """Run every setting not already finished in ``out``; return every setting's result (as JSON-ready dicts)."""
+    dataset = load_dataset(study.dataset)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "study.json").write_text(json.dumps(_to_json_config(study), indent=2))
+    results = []
+    for setting in study.settings:
+        folder = out / "settings" / setting.name
+        done = folder / RESULT_FILE
+        if done.exists():
+            progress(f"{setting.name}: already done")
+            results.append(json.loads(done.read_text()))
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CaptureWarning)
+            result = _to_json(run_setting(setting, study, folder, dataset, progress))
+        tmp = done.with_suffix(".tmp")
+        tmp.write_text(json.dumps(result, indent=2))
+        tmp.replace(done)
+        results.append(result)
+    return results
+
+
+def _to_json_config(study: StudyConfig) -> dict:
+    return json.loads(json.dumps(dataclasses.asdict(study), default=lambda v: v.name.lower() if hasattr(v, "name") else float(v)))
