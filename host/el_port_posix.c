@@ -5,6 +5,7 @@
  * Link: a pseudo-terminal in raw mode (default of main.c) or stdin/stdout.
  * Ticks: CLOCK_MONOTONIC in microseconds (1 MHz), counted from boot.
  * Boot id: 4 bytes from /dev/urandom at every boot and reset.
+ * Entropy (training PRNG key): /dev/urandom; clock and pid mixed in only if it cannot be read.
  * Reset: the application is re-initialised in the same process (the pty and
  * its path stay, so the host does not need to reconnect); the boot id changes.
  * Stack high-water mark and static RAM are not measured on the host (0).
@@ -122,6 +123,39 @@ int el_port_read_byte(void)
         s_rpos = 0;
     }
     return s_rbuf[s_rpos++];
+}
+
+int el_port_entropy(uint8_t *buf, size_t len)
+{
+    size_t got = 0;
+    int fd = open("/dev/urandom", O_RDONLY);
+    if (fd >= 0) {
+        while (got < len) {
+            ssize_t n = read(fd, buf + got, len - got);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n <= 0) {
+                break;
+            }
+            got += (size_t)n;
+        }
+        close(fd);
+    }
+    if (got == len) {
+        return 1;
+    }
+    {
+        uint64_t x = now_us() ^ ((uint64_t)getpid() << 32) ^ 0x9E3779B97F4A7C15ull;
+        size_t i;
+        for (i = got; i < len; i++) { /* splitmix64: weak, only when /dev/urandom is unreadable */
+            uint64_t z = (x += 0x9E3779B97F4A7C15ull);
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+            buf[i] = (uint8_t)((z ^ (z >> 31)) >> 24);
+        }
+    }
+    return 0;
 }
 
 uint32_t el_port_ticks(void) { return (uint32_t)(now_us() - s_boot_us); }

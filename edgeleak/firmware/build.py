@@ -103,8 +103,13 @@ def pio_environ(**extra: str) -> dict[str, str]:
 
 
 def build_firmware(*, pio_env: str, model_c: Path, build_dir: Path, jobs: int = 1,
-                   allow_registry: bool = False, timeout: float = 600.0) -> BuildResult:
-    """Build ``pio_env`` with the generated model C file; raise EdgeleakError with one line on failure."""
+                   allow_registry: bool = False, timeout: float = 600.0,
+                   extra_flags: tuple[str, ...] = ()) -> BuildResult:
+    """Build ``pio_env`` with the generated model C file; raise EdgeleakError with one line on failure.
+
+    ``extra_flags`` are compiler flags added to the env's (``PLATFORMIO_BUILD_FLAGS``), e.g. the privacy
+    floor ``("-DEL_FLOOR_MAX_CLIP=1.0f", "-DEL_FLOOR_MIN_NOISE=0.5f")`` or ``("-DEL_TESTING_BUILD=1",)``.
+    Give every flag set its own ``build_dir`` to keep the images side by side."""
     if pio_env not in OFFLINE_ENVS and not allow_registry:
         raise EdgeleakError("%s needs the PlatformIO registry; build it with `pio run -e %s` online"
                             % (pio_env, pio_env))
@@ -116,6 +121,12 @@ def build_firmware(*, pio_env: str, model_c: Path, build_dir: Path, jobs: int = 
     provision()
     cmd = pio_command("run", "-d", str(FIRMWARE_DIR), "-e", pio_env, "-j", str(jobs))
     env = pio_environ(PLATFORMIO_BUILD_DIR=str(build_dir), EDGELEAK_MODEL_C=str(model_c))
+    env.pop("PLATFORMIO_BUILD_FLAGS", None)
+    if extra_flags:
+        for flag in extra_flags:
+            if not flag.startswith("-") or any(c.isspace() for c in flag):
+                raise ValueError("extra_flags must be single compiler flags like -DNAME=VALUE, got %r" % flag)
+        env["PLATFORMIO_BUILD_FLAGS"] = " ".join(extra_flags)
     start = time.monotonic()
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)

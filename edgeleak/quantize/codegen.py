@@ -1,14 +1,77 @@
-"""Emit the model artifact as a C source file the firmware links (the arena is sized from the artifact)."""
+"""Emit the model artifact as a C source file the firmware links, with the buffers sized from it:
+the model arena, and the on-device training buffers (docs/training.md) sized from the HEAD section."""
 
 from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
 
 from edgeleak.quantize.artifact import read_header
 
 ARENA_ALIGNMENT = 16
+MAX_SAMPLES = 32
+"""Samples the device stores per round (EL_MAX_SAMPLES; INFO reports it)."""
+
+TENSOR_RECORD_SIZE = 48
+NO_TENSOR = 0xFFFF
+
+
+@dataclass(frozen=True)
+class TrainingBuffers:
+    """Sizes of the training buffers: P parameters, activation floats, bytes of one stored sample."""
+
+    params: int
+    act_floats: int
+    sample_bytes: int
+    max_samples: int = MAX_SAMPLES
+
+    @property
+    def ram_bytes(self) -> int:
+        """theta, theta_0, delta, velocity (4 P floats), activations, samples and labels."""
+        return 4 * (4 * self.params + self.act_floats) + self.max_samples * (self.sample_bytes + 1)
+
+
+def training_buffers(artifact: bytes) -> TrainingBuffers:
+    """Training buffer sizes of an artifact; all 0 when it has no HEAD section."""
+    header = read_header(artifact)
+    if "HEAD" not in header.sections:
+        return TrainingBuffers(0, 0, 0)
+    off, _ = header.sections["HEAD"]
+    n_layers, _ = struct.unpack_from("<HH", artifact, off)
+    shapes = [struct.unpack_from("<HH", artifact, off + 4 + 4 * k) for k in range(n_layers)]
+    params = sum(n_in * n_out + n_out for n_in, n_out in shapes)
+    act = sum(n_in + n_out for n_in, n_out in shapes)
+    cut = header.input_tensor if header.cut_tensor == NO_TENSOR else header.cut_tensor
+    tens_off, _ = header.sections["TENS"]
+    (cut_bytes,) = struct.unpack_from("<I", artifact, tens_off + TENSOR_RECORD_SIZE * cut + 24)
+    return TrainingBuffers(params, act, cut_bytes)
+
+
+def training_buffers_c(buffers: TrainingBuffers) -> list[str]:
+    """C definitions of the ``el_train_*`` symbols (firmware/src/app/el_model_data.h)."""
+    p = max(buffers.params, 1)  # C has no zero-length arrays; the lengths say 0
+    act = max(buffers.act_floats, 1)
+    store = max(buffers.max_samples * buffers.sample_bytes, 1)
+    return [
+        f"/* on-device training: P = {buffers.params} parameters, {buffers.act_floats} activation floats, "
+        f"{buffers.max_samples} samples of {buffers.sample_bytes} bytes; {buffers.ram_bytes} bytes of RAM */",
+        f"__attribute__((aligned(8))) float el_train_theta[{p}];",
+        f"__attribute__((aligned(8))) float el_train_theta0[{p}];",
+        f"__attribute__((aligned(8))) float el_train_delta[{p}];",
+        f"__attribute__((aligned(8))) float el_train_velocity[{p}];",
+        f"__attribute__((aligned(8))) float el_train_act[{act}];",
+        f"int8_t el_train_samples[{store}];",
+        f"uint8_t el_train_labels[{buffers.max_samples}];",
+        f"const uint32_t el_train_params_len = {buffers.params}u;",
+        f"const uint32_t el_train_act_len = {buffers.act_floats}u;",
+        f"const uint32_t el_train_sample_bytes = {buffers.sample_bytes}u;",
+        f"const uint32_t el_train_max_samples = {buffers.max_samples}u;",
+    ]
 
 
 def artifact_to_c(artifact: bytes) -> str:
-    """C definitions of ``el_model_artifact``, ``el_model_artifact_len``, ``el_model_arena``, ``el_model_arena_len``."""
+    """C definitions of ``el_model_artifact``, ``el_model_artifact_len``, ``el_model_arena``, ``el_model_arena_len``
+    and the training buffers ``el_train_*``."""
     header = read_header(artifact)
     arena = max(header.arena_size, ARENA_ALIGNMENT)
     rows = []
@@ -25,5 +88,7 @@ def artifact_to_c(artifact: bytes) -> str:
         f"const uint32_t el_model_artifact_len = {len(artifact)}u;",
         f"__attribute__((aligned({ARENA_ALIGNMENT}))) uint8_t el_model_arena[{arena}];",
         f"const uint32_t el_model_arena_len = {arena}u;",
+        "",
+        *training_buffers_c(training_buffers(artifact)),
         "",
     ])

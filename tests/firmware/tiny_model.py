@@ -12,6 +12,8 @@ import struct
 import zlib
 from pathlib import Path
 
+from edgeleak.quantize.codegen import TrainingBuffers, training_buffers_c
+
 INPUT_SIZE = 8
 OUTPUT_SIZE = 4
 ARENA_SIZE = 32
@@ -61,6 +63,7 @@ def artifact_c_source(artifact: bytes, arena_size: int = ARENA_SIZE) -> str:
         "const uint32_t el_model_artifact_len = %du;\n"
         "__attribute__((aligned(16))) uint8_t el_model_arena[%d];\n"
         "const uint32_t el_model_arena_len = %du;\n" % (len(artifact), rows, len(artifact), arena_size, arena_size)
+        + "\n".join(training_buffers_c(TrainingBuffers(0, 0, 0))) + "\n"  # no HEAD: nothing trains
     )
 
 

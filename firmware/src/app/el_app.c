@@ -5,6 +5,9 @@
 
 #include "app/el_model_data.h"
 #include "app/el_port.h"
+#include "app/el_app_train.h"
+#include "app/el_train_msgs.h"
+#include "app/el_tx.h"
 #include "engine/el_model.h"
 #include "proto/el_packet.h"
 #include "proto/el_rx.h"
@@ -22,55 +25,16 @@ static el_model s_model;
 static el_status s_model_status = EL_ERR_ARG;
 static el_rx s_rx;
 static uint8_t s_msg[EL_MSG_MAX];
-static uint8_t s_chunk[EL_PKT_BODY_MAX];
-static uint8_t s_tx_pkt[EL_PKT_MAX];
-static uint8_t s_tx_frame[EL_FRAME_MAX];
+static size_t s_msg_cap = EL_MSG_MAX; /* the link buffer in use: s_msg, or theta when larger */
 static uint32_t s_inferences;
 
-/* Send one message as chunks of at most EL_PKT_BODY_MAX bytes: head[0..head_len) then data[0..data_len). */
 static void send_msg(uint8_t type, uint16_t seq, const uint8_t *head, size_t head_len, const uint8_t *data,
                      size_t data_len)
 {
-    size_t total = head_len + data_len;
-    size_t off = 0;
-
-    do {
-        size_t n = total - off;
-        size_t i;
-        size_t written = 0;
-        el_pkt p;
-        el_cobs_result r;
-
-        if (n > EL_PKT_BODY_MAX) {
-            n = EL_PKT_BODY_MAX;
-        }
-        for (i = 0; i < n; i++) {
-            size_t at = off + i;
-            s_chunk[i] = at < head_len ? head[at] : data[at - head_len];
-        }
-        p.type = type;
-        p.flags = (uint8_t)(off + n < total ? EL_FLAG_MORE : 0);
-        p.seq = seq;
-        p.len = (uint16_t)n;
-        p.body = s_chunk;
-        if (el_pkt_write(s_tx_pkt, sizeof(s_tx_pkt), &p, &written) != EL_PKT_OK) {
-            return;
-        }
-        r = el_frame_encode(s_tx_frame, sizeof(s_tx_frame), s_tx_pkt, written);
-        if (r.status != EL_COBS_OK) {
-            return;
-        }
-        el_port_write(s_tx_frame, r.len);
-        off += n;
-    } while (off < total);
+    el_tx_send(type, seq, head, head_len, data, data_len);
 }
 
-static void send_error(uint16_t seq, uint16_t code, const char *text)
-{
-    uint8_t head[2];
-    el_put_u16(head, code);
-    send_msg(EL_MSG_ERROR, seq, head, sizeof(head), (const uint8_t *)text, strlen(text));
-}
+static void send_error(uint16_t seq, uint16_t code, const char *text) { el_tx_error(seq, code, text); }
 
 static uint16_t clamp_u16(uint32_t v) { return (uint16_t)(v > 0xFFFFu ? 0xFFFFu : v); }
 
@@ -82,8 +46,10 @@ static void on_hello(uint16_t seq)
 {
     static const char board[] = EL_BOARD_NAME;
     static const char version[] = EL_FW_VERSION;
-    uint8_t info[INFO_FIXED_LEN + sizeof(board) + sizeof(version)];
-    uint32_t largest = input_size() > EL_MSG_MAX ? input_size() : EL_MSG_MAX;
+    uint8_t info[INFO_FIXED_LEN + sizeof(board) + sizeof(version) + EL_APP_TRAIN_INFO_MAX];
+    const size_t strings = INFO_FIXED_LEN + sizeof(board) + sizeof(version);
+    size_t tail;
+    uint32_t largest = input_size() > s_msg_cap ? input_size() : (uint32_t)s_msg_cap;
 
     memset(info, 0, sizeof(info));
     el_put_u16(info + 0, EL_PROTO_VERSION);
@@ -100,9 +66,11 @@ static void on_hello(uint16_t seq)
     el_put_u32(info + 44, el_port_static_ram());
     el_put_u32(info + 48, el_port_tick_hz());
     el_put_u16(info + 56, clamp_u16(largest));
+    el_put_u16(info + 58, el_app_train_max_samples());
     memcpy(info + INFO_FIXED_LEN, board, sizeof(board));
     memcpy(info + INFO_FIXED_LEN + sizeof(board), version, sizeof(version));
-    send_msg(EL_MSG_INFO, seq, info, sizeof(info), NULL, 0);
+    tail = el_app_train_info(info + strings);
+    send_msg(EL_MSG_INFO, seq, info, strings + tail, NULL, 0);
 }
 
 static void on_infer(uint16_t seq, size_t len)
@@ -174,7 +142,9 @@ static void on_message(const el_rx_msg *m)
         }
         break;
     default:
-        send_error(m->seq, EL_E_UNKNOWN, "unknown message type");
+        if (!el_app_train_message(m->type, m->seq, m->body, m->len)) {
+            send_error(m->seq, EL_E_UNKNOWN, "unknown message type");
+        }
         break;
     }
 }
@@ -184,7 +154,20 @@ void el_app_init(void)
     s_inferences = 0;
     s_model_status = el_model_load(&s_model, el_model_artifact, el_model_artifact_len, el_model_arena,
                                    el_model_arena_len);
-    el_rx_init(&s_rx, s_msg, sizeof(s_msg));
+    el_app_train_init(model_ok() ? &s_model : NULL);
+    {
+        /* every message but INFER is joined into s_msg, or into the training weights theta when they
+           are larger (theta is scratch between rounds; LOAD_WEIGHTS needs 4 P bytes) */
+        size_t cap = 0;
+        uint8_t *big = el_app_train_link_buffer(&cap);
+        if (big != NULL && cap > sizeof(s_msg)) {
+            el_rx_init(&s_rx, big, cap);
+            s_msg_cap = cap;
+        } else {
+            el_rx_init(&s_rx, s_msg, sizeof(s_msg));
+            s_msg_cap = sizeof(s_msg);
+        }
+    }
     if (model_ok()) {
         el_tensor *in = el_model_input(&s_model);
         el_rx_route(&s_rx, EL_MSG_INFER, in->data, in->size);
@@ -204,6 +187,8 @@ void el_app_feed(uint8_t byte)
     case EL_RX_TOO_BIG:
         if (m.type == EL_MSG_INFER && model_ok()) {
             send_error(m.seq, EL_E_LENGTH, "INFER body must be the input tensor's size");
+        } else if (m.type == EL_MSG_LOAD_WEIGHTS && el_app_train_max_samples() > 0u) {
+            send_error(m.seq, EL_E_LENGTH, "LOAD_WEIGHTS body must be 4 bytes per trainable parameter");
         } else {
             send_error(m.seq, EL_E_TOO_BIG, "message exceeds the device buffer");
         }

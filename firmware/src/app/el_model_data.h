@@ -16,6 +16,20 @@ extern const uint32_t el_model_artifact_len;
 extern uint8_t el_model_arena[];            /**< aligned 16 */
 extern const uint32_t el_model_arena_len;
 
+/* On-device training buffers, sized from the artifact's HEAD by the generator (docs/training.md).
+ * P = trainable parameters (0 without a HEAD; the arrays then have one element). */
+extern float el_train_theta[];              /**< [P] working weights; between messages also the link buffer */
+extern float el_train_theta0[];             /**< [P] global weights (LOAD_WEIGHTS or the artifact's head) */
+extern float el_train_delta[];              /**< [P] the update d */
+extern float el_train_velocity[];           /**< [P] momentum v */
+extern float el_train_act[];                /**< [act_len] activations and deltas: sum in_l + sum out_l */
+extern int8_t el_train_samples[];           /**< [max_samples][sample_bytes] int8 cut tensors */
+extern uint8_t el_train_labels[];           /**< [max_samples] */
+extern const uint32_t el_train_params_len;  /**< P */
+extern const uint32_t el_train_act_len;
+extern const uint32_t el_train_sample_bytes; /**< cut tensor bytes (the input's when the whole network is the head) */
+extern const uint32_t el_train_max_samples;  /**< EL_MAX_SAMPLES of the generator, 32 */
+
 #ifdef __cplusplus
 }
 #endif

@@ -31,6 +31,13 @@ uint32_t el_port_tick_hz(void);
 /** A value that changes at every reset (see each port for its source). */
 uint32_t el_port_boot_id(void);
 
+/**
+ * Fill buf[0..len) from the board's entropy source (the training PRNG key). Returns 1 when the bytes
+ * come from a real source (OS, hardware RNG, the QEMU host's /dev/urandom), 0 when the port had to
+ * fall back to a weak one (timers, analog noise); buf is filled either way.
+ */
+int el_port_entropy(uint8_t *buf, size_t len);
+
 /** Reset the device; the boot id changes. Does not return. */
 void el_port_reset(void);
 

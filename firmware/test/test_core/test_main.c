@@ -1,6 +1,7 @@
 /**
  * @file test_main.c
- * @brief Firmware unit tests: COBS, packet codec, frame receiver. One program for every target
+ * @brief Firmware unit tests: COBS, packet codec, frame receiver (here) and on-device training
+ *        (test_train.c). One program for every target
  *        (host build and QEMU); prints `EL-TEST PASS n=<checks>` and exits 0, or
  *        `EL-TEST FAIL ...` lines and exits 1.
  */
@@ -12,6 +13,7 @@
 #include "proto/el_cobs.h"
 #include "proto/el_packet.h"
 #include "proto/el_rx.h"
+#include "el_test.h"
 
 static uint32_t s_checks, s_failed;
 
@@ -29,7 +31,7 @@ static void put_u32(uint32_t v)
     put_str(buf + i);
 }
 
-static void check_at(int ok, const char *file, int line, const char *what)
+void el_test_check(int ok, const char *file, int line, const char *what)
 {
     s_checks++;
     if (!ok) {
@@ -44,7 +46,6 @@ static void check_at(int ok, const char *file, int line, const char *what)
     }
 }
 
-#define CHECK(expr) check_at((expr) ? 1 : 0, __FILE__, __LINE__, #expr)
 
 static uint32_t s_rng = 12345u;
 static uint8_t rnd(void)
@@ -335,6 +336,7 @@ int main(void)
     test_cobs_malformed();
     test_packet();
     test_rx();
+    el_test_train();
     if (s_failed == 0) {
         put_str("EL-TEST PASS n=");
         put_u32(s_checks);

@@ -7,7 +7,12 @@
  * Ticks: micros() (1 MHz). Boot id: esp_random() on ESP32; elsewhere micros() after the USB
  * host opened the port, mixed with analogRead(A0) noise; it differs between resets in
  * practice, not by guarantee. Reset: the core's NVIC_SystemReset() on Cortex-M, esp_restart()
- * on ESP32. Stack high-water mark and static RAM are not measured on these ports (0).
+ * on ESP32. Entropy (training PRNG key): the nRF52840's RNG peripheral (bias correction on) on the
+ * Nano 33 BLE, esp_fill_random() on ESP32 (a true RNG while the radio or the bootloader RNG source
+ * runs), rp2040.hwrand32() on the arduino-pico core; elsewhere (Nucleo, mbed Pico) a weak fallback:
+ * micros() jitter and analogRead(A0) noise folded through a 32-bit mixer, reported as weak
+ * (el_port_entropy() returns 0). Not built offline: checked only where the registry is available.
+ * Stack high-water mark and static RAM are not measured on these ports (0).
  */
 #include <Arduino.h>
 
@@ -16,6 +21,8 @@
 
 #if defined(ARDUINO_ARCH_ESP32)
 #include <esp_system.h>
+#elif defined(NRF52840_XXAA)
+#include <nrf.h>
 #endif
 
 #ifndef EL_SERIAL_BAUD
@@ -24,8 +31,7 @@
 
 static uint32_t s_boot_id;
 
-#if !defined(ARDUINO_ARCH_ESP32)
-static uint32_t mix32(uint32_t x)
+__attribute__((unused)) static uint32_t mix32(uint32_t x)
 {
     x ^= x >> 16;
     x *= 0x7FEB352Du;
@@ -33,6 +39,15 @@ static uint32_t mix32(uint32_t x)
     x *= 0x846CA68Bu;
     x ^= x >> 16;
     return x;
+}
+
+#if defined(NRF52840_XXAA) && !defined(ARDUINO_ARCH_ESP32)
+static uint8_t nrf_rng_byte(void)
+{
+    NRF_RNG->EVENTS_VALRDY = 0;
+    while (NRF_RNG->EVENTS_VALRDY == 0) {
+    }
+    return (uint8_t)NRF_RNG->VALUE;
 }
 #endif
 
@@ -52,6 +67,39 @@ void el_port_init(void)
         seed = mix32(seed ^ (uint32_t)analogRead(A0) ^ micros());
     }
     s_boot_id = seed;
+#endif
+}
+
+int el_port_entropy(uint8_t *buf, size_t len)
+{
+#if defined(ARDUINO_ARCH_ESP32)
+    esp_fill_random(buf, len);
+    return 1;
+#elif defined(NRF52840_XXAA)
+    NRF_RNG->CONFIG = 1; /* DERCEN: bias correction */
+    NRF_RNG->TASKS_START = 1;
+    for (size_t i = 0; i < len; i++) {
+        buf[i] = nrf_rng_byte();
+    }
+    NRF_RNG->TASKS_STOP = 1;
+    return 1;
+#elif defined(ARDUINO_ARCH_RP2040) && !defined(ARDUINO_ARCH_MBED)
+    for (size_t i = 0; i < len; i += 4) {
+        uint32_t w = rp2040.hwrand32();
+        for (size_t k = 0; k < 4 && i + k < len; k++) {
+            buf[i + k] = (uint8_t)(w >> (8 * k));
+        }
+    }
+    return 1;
+#else
+    uint32_t x = mix32(micros() ^ s_boot_id);
+    for (size_t i = 0; i < len; i++) {
+        for (int r = 0; r < 32; r++) { /* timing jitter of the ADC conversions accumulates in x */
+            x = mix32(x ^ (uint32_t)analogRead(A0) ^ (micros() << 16));
+        }
+        buf[i] = (uint8_t)x;
+    }
+    return 0;
 #endif
 }
 

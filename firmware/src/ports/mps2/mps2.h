@@ -36,6 +36,9 @@ uint32_t el_semihost_time(void);
 /** Semihosting SYS_OPEN/READ of the host's /dev/urandom: 1 and *out set on success, else 0. */
 uint32_t el_semihost_host_random(uint32_t *out);
 
+/** Semihosting SYS_OPEN/READ of len bytes of the host's /dev/urandom: 1 on success, else 0. */
+uint32_t el_semihost_host_random_bytes(uint8_t *out, uint32_t len);
+
 /** Called once from the reset handler before main(). */
 void el_mps2_boot(void);
 

@@ -14,6 +14,10 @@
  * back to the host clock, SYS_TIME, when the file cannot be read). The boot
  * id is a 32-bit mix of both.
  *
+ * Entropy (training PRNG key): the host's /dev/urandom through semihosting. Without it (semihosting
+ * refused the file) the bytes are a mix of the boot counter, the host clock and SysTick: weak, and
+ * el_port_entropy() returns 0.
+ *
  * Reset: NVIC_SystemReset (AIRCR.SYSRESETREQ). QEMU's MPS2 machines reset
  * the whole machine on it, reload the image and keep the serial connection.
  */
@@ -56,6 +60,20 @@ void el_mps2_boot(void)
         seed = el_semihost_time();
     }
     s_boot_id = mix32(s_boot.count * 0x9E3779B9u ^ mix32(seed));
+}
+
+int el_port_entropy(uint8_t *buf, size_t len)
+{
+    uint32_t x, i;
+    if (el_semihost_host_random_bytes(buf, (uint32_t)len)) {
+        return 1;
+    }
+    x = mix32(s_boot.count ^ el_semihost_time() ^ SYST_CVR);
+    for (i = 0; i < len; i++) {
+        x = mix32(x + 0x9E3779B9u + i);
+        buf[i] = (uint8_t)x;
+    }
+    return 0;
 }
 
 void el_port_init(void)

@@ -30,7 +30,7 @@ void el_semihost_exit(int code)
 
 uint32_t el_semihost_time(void) { return semihost_call(SYS_TIME, 0); }
 
-uint32_t el_semihost_host_random(uint32_t *out)
+uint32_t el_semihost_host_random_bytes(uint8_t *out, uint32_t len)
 {
     static const char path[] = "/dev/urandom";
     uint32_t open_args[3];
@@ -47,8 +47,18 @@ uint32_t el_semihost_host_random(uint32_t *out)
     }
     rw_args[0] = handle;
     rw_args[1] = (uint32_t)(uintptr_t)out;
-    rw_args[2] = sizeof(*out);
+    rw_args[2] = len;
     left = semihost_call(SYS_READ, rw_args); /* bytes NOT read */
     (void)semihost_call(SYS_CLOSE, &handle);
     return left == 0 ? 1u : 0u;
+}
+
+uint32_t el_semihost_host_random(uint32_t *out)
+{
+    uint8_t b[4];
+    if (!el_semihost_host_random_bytes(b, sizeof(b))) {
+        return 0;
+    }
+    *out = (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
+    return 1u;
 }

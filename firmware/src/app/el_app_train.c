@@ -1,0 +1,274 @@
+/** @file el_app_train.c @brief Training messages of the device loop over the train/ module. */
+#include "app/el_app_train.h"
+
+#include <string.h>
+
+#include "app/el_model_data.h"
+#include "app/el_port.h"
+#include "app/el_train_msgs.h"
+#include "app/el_tx.h"
+#include "proto/el_packet.h"
+#include "train/el_head.h"
+#include "train/el_prng.h"
+#include "train/el_train_config.h"
+#include "train/el_train_round.h"
+#include "train/el_update.h"
+
+#ifndef EL_FLOOR_MAX_CLIP
+#define EL_FLOOR_MAX_CLIP 0
+#endif
+#ifndef EL_FLOOR_MIN_NOISE
+#define EL_FLOOR_MIN_NOISE 0
+#endif
+#ifndef EL_TESTING_BUILD
+#define EL_TESTING_BUILD 0
+#endif
+
+static const float k_floor_max_clip = (float)(EL_FLOOR_MAX_CLIP);
+static const float k_floor_min_noise = (float)(EL_FLOOR_MIN_NOISE);
+static const int k_testing = (EL_TESTING_BUILD) != 0;
+
+#define NO_TENSOR 0xFFFFu
+
+static struct {
+    el_model *model;
+    int trainable;           /* head parsed, buffers fit, cut tensor found */
+    el_head head;
+    uint16_t backbone_ops;   /* ops run by SAMPLE to compute the cut tensor */
+    const el_tensor *cut;    /* the head's int8 input */
+    uint16_t n_samples;
+    el_train_config config;
+    el_prng rng;
+    uint8_t seeded;          /* the key came from a host seed */
+} s_t;
+
+static int find_backbone(el_model *m, uint16_t *n_ops, const el_tensor **cut)
+{
+    uint16_t i, k;
+    uint16_t cut_index = m->cut;
+    if (cut_index == NO_TENSOR) {
+        cut_index = m->input; /* the whole network is the head: features are the input */
+    }
+    *cut = &m->tensors[cut_index];
+    if (cut_index == m->input) {
+        *n_ops = 0;
+        return 1;
+    }
+    for (i = 0; i < m->n_ops; i++) {
+        for (k = 0; k < m->ops[i].n_inputs && k < 3u; k++) {
+            if (m->ops[i].inputs[k] == cut_index) {
+                *n_ops = i;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+void el_app_train_init(el_model *m)
+{
+    uint8_t key[32];
+
+    memset(&s_t, 0, sizeof(s_t));
+    el_train_config_default(&s_t.config);
+    (void)el_port_entropy(key, sizeof(key));
+    el_prng_init(&s_t.rng, key);
+    memset(key, 0, sizeof(key));
+    s_t.model = m;
+    if (m == NULL || m->head == NULL || el_head_parse(&s_t.head, m->head, m->head_len) != EL_OK) {
+        return;
+    }
+    if (s_t.head.params != el_train_params_len || s_t.head.act_len > el_train_act_len
+        || !find_backbone(m, &s_t.backbone_ops, &s_t.cut) || s_t.cut->type != 1u
+        || s_t.cut->size != s_t.head.in[0] || s_t.cut->size > el_train_sample_bytes || el_train_max_samples == 0u
+        || el_train_max_samples > 0xFFFFu) {
+        return;
+    }
+    el_f32_from_le(el_train_theta0, m->head + s_t.head.data_offset, s_t.head.params);
+    s_t.trainable = 1;
+}
+
+uint8_t *el_app_train_link_buffer(size_t *cap)
+{
+    if (!s_t.trainable) {
+        *cap = 0;
+        return NULL;
+    }
+    *cap = (size_t)s_t.head.params * sizeof(float);
+    return (uint8_t *)el_train_theta;
+}
+
+uint16_t el_app_train_max_samples(void) { return s_t.trainable ? (uint16_t)el_train_max_samples : 0u; }
+
+size_t el_app_train_info(uint8_t *dst)
+{
+    size_t at = 0;
+    uint16_t l, layers = s_t.trainable ? s_t.head.layers : 0u;
+    el_put_u32(dst, s_t.trainable ? s_t.head.params : 0u);
+    el_put_u16(dst + 4, layers);
+    at = 6;
+    for (l = 0; l < layers; l++) {
+        el_put_u16(dst + at, s_t.head.in[l]);
+        el_put_u16(dst + at + 2, s_t.head.out[l]);
+        at += 4;
+    }
+    el_f32_to_le(dst + at, k_floor_max_clip);
+    el_f32_to_le(dst + at + 4, k_floor_min_noise);
+    dst[at + 8] = (uint8_t)k_testing;
+    return at + 9;
+}
+
+static void ack(uint16_t seq) { el_tx_send(EL_MSG_ACK, seq, NULL, 0, NULL, 0); }
+
+static void on_configure(uint16_t seq, const uint8_t *body, size_t len)
+{
+    el_train_config c;
+    el_cfg_status st;
+    if (len != EL_CONFIGURE_LEN) {
+        el_tx_error(seq, EL_E_LENGTH, "CONFIGURE body is 44 bytes");
+        return;
+    }
+    el_train_config_decode(&c, body);
+    st = el_train_config_validate(&c, (uint16_t)(el_train_max_samples > 0xFFFFu ? 0xFFFFu : el_train_max_samples),
+                                  k_floor_max_clip, k_floor_min_noise, k_testing);
+    if (st == EL_CFG_RANGE) {
+        el_tx_error(seq, EL_E_CONFIG, "configuration value out of range");
+    } else if (st == EL_CFG_FLOOR) {
+        el_tx_error(seq, EL_E_FLOOR, "configuration is weaker than the privacy floor of this build");
+    } else if (st == EL_CFG_SEED) {
+        el_tx_error(seq, EL_E_SEED, "this build is not marked for testing: no seed");
+    } else {
+        s_t.config = c;
+        if (c.has_seed) {
+            el_prng_seed(&s_t.rng, c.seed);
+            s_t.seeded = 1;
+        }
+        ack(seq);
+    }
+}
+
+static void on_load_weights(uint16_t seq, const uint8_t *body, size_t len)
+{
+    if (!s_t.trainable) {
+        el_tx_error(seq, EL_E_STATE, "the model has no trainable head");
+        return;
+    }
+    if (len != (size_t)s_t.head.params * 4u) {
+        el_tx_error(seq, EL_E_LENGTH, "LOAD_WEIGHTS body must be 4 bytes per trainable parameter");
+        return;
+    }
+    el_f32_from_le(el_train_theta0, body, s_t.head.params);
+    ack(seq);
+}
+
+static void on_sample(uint16_t seq, const uint8_t *body, size_t len)
+{
+    el_tensor *in;
+    uint8_t reply[2];
+    if (!s_t.trainable) {
+        el_tx_error(seq, EL_E_STATE, "the model has no trainable head");
+        return;
+    }
+    in = el_model_input(s_t.model);
+    if (len != 4u + (size_t)in->size) {
+        el_tx_error(seq, EL_E_LENGTH, "SAMPLE body is 4 bytes then the input tensor");
+        return;
+    }
+    if (body[0] >= s_t.head.out[s_t.head.layers - 1u]) {
+        el_tx_error(seq, EL_E_CONFIG, "label out of range");
+        return;
+    }
+    if (s_t.n_samples >= el_train_max_samples) {
+        el_tx_error(seq, EL_E_FULL, "the sample store is full");
+        return;
+    }
+    memcpy(in->data, body + 4, in->size);
+    if (el_model_invoke_until(s_t.model, s_t.backbone_ops) != EL_OK) {
+        el_tx_error(seq, EL_E_KERNEL, "backbone failed");
+        return;
+    }
+    memcpy(el_train_samples + (size_t)s_t.n_samples * el_train_sample_bytes, s_t.cut->data, s_t.cut->size);
+    el_train_labels[s_t.n_samples] = body[0];
+    s_t.n_samples++;
+    el_put_u16(reply, s_t.n_samples);
+    el_tx_send(EL_MSG_ACK, seq, reply, sizeof(reply), NULL, 0);
+}
+
+static void on_train(uint16_t seq, size_t len)
+{
+    el_train_ctx ctx;
+    el_round_result res;
+    el_update_info info;
+    el_tx tx;
+    uint32_t t0, t1;
+
+    if (len != 0u) {
+        el_tx_error(seq, EL_E_LENGTH, "TRAIN has no body");
+        return;
+    }
+    if (!s_t.trainable) {
+        el_tx_error(seq, EL_E_STATE, "the model has no trainable head");
+        return;
+    }
+    if (s_t.n_samples == 0u) {
+        el_tx_error(seq, EL_E_STATE, "no samples");
+        return;
+    }
+    if (el_train_config_check_floor(&s_t.config, k_floor_max_clip, k_floor_min_noise) != EL_CFG_OK) {
+        el_tx_error(seq, EL_E_FLOOR, "configure defenses at or above the privacy floor first");
+        return;
+    }
+    ctx.head = &s_t.head;
+    ctx.theta = el_train_theta;
+    ctx.theta0 = el_train_theta0;
+    ctx.delta = el_train_delta;
+    ctx.velocity = el_train_velocity;
+    ctx.act = el_train_act;
+    ctx.samples = el_train_samples;
+    ctx.sample_stride = el_train_sample_bytes;
+    ctx.labels = el_train_labels;
+    ctx.n_samples = s_t.n_samples;
+    ctx.feat_scale = s_t.cut->scale;
+    ctx.feat_zero = s_t.cut->zero_point;
+    t0 = el_port_ticks();
+    if (el_train_round(&ctx, &s_t.config, &s_t.rng, &res) != EL_OK) {
+        el_tx_error(seq, EL_E_STATE, "training failed");
+        return;
+    }
+    t1 = el_port_ticks();
+    info.boot_id = el_port_boot_id();
+    info.samples = s_t.n_samples;
+    info.ticks = t1 - t0;
+    info.seeded = s_t.seeded;
+    el_tx_begin(&tx, EL_MSG_UPDATE, seq, el_update_len(&s_t.head, &s_t.config));
+    el_update_write(&s_t.head, el_train_delta, &s_t.config, &res, &info, &s_t.rng, el_tx_put, &tx);
+    el_tx_end(&tx);
+}
+
+int el_app_train_message(uint8_t type, uint16_t seq, const uint8_t *body, size_t len)
+{
+    switch (type) {
+    case EL_MSG_CONFIGURE:
+        on_configure(seq, body, len);
+        return 1;
+    case EL_MSG_LOAD_WEIGHTS:
+        on_load_weights(seq, body, len);
+        return 1;
+    case EL_MSG_SAMPLE:
+        on_sample(seq, body, len);
+        return 1;
+    case EL_MSG_CLEAR_SAMPLES:
+        if (len != 0u) {
+            el_tx_error(seq, EL_E_LENGTH, "CLEAR_SAMPLES has no body");
+        } else {
+            s_t.n_samples = 0;
+            ack(seq);
+        }
+        return 1;
+    case EL_MSG_TRAIN:
+        on_train(seq, len);
+        return 1;
+    default:
+        return 0;
+    }
+}

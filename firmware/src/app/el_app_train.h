@@ -1,0 +1,46 @@
+/**
+ * @file el_app_train.h
+ * @brief The training side of the device loop: CONFIGURE, LOAD_WEIGHTS, SAMPLE, CLEAR_SAMPLES,
+ *        TRAIN -> UPDATE (docs/protocol.md, docs/training.md) and the INFO training fields.
+ *
+ * Build flags: EL_FLOOR_MAX_CLIP, EL_FLOOR_MIN_NOISE (floats, 0 = no floor), EL_TESTING_BUILD (0/1).
+ */
+#ifndef EL_APP_TRAIN_H
+#define EL_APP_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/el_model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Largest INFO tail: u32 P, u16 L, 3 x (u16, u16), f32, f32, u8. */
+#define EL_APP_TRAIN_INFO_MAX 27u
+
+/**
+ * Reset the training state for model m (NULL: no usable model): parse the head, find the backbone
+ * (ops before the first op that reads the cut tensor), load theta_0 from the artifact, clear the
+ * samples, default configuration, and key the PRNG from the port's entropy source.
+ */
+void el_app_train_init(el_model *m);
+
+/** theta as a byte buffer (free between messages) and its size 4 P; NULL/0 when the model has no head. */
+uint8_t *el_app_train_link_buffer(size_t *cap);
+
+/** Samples per round the device stores (0 when it cannot train). */
+uint16_t el_app_train_max_samples(void);
+
+/** Write the INFO fields after the strings; returns their length (<= EL_APP_TRAIN_INFO_MAX). */
+size_t el_app_train_info(uint8_t *dst);
+
+/** Handle a training message and reply; returns 0 when `type` is not a training message. */
+int el_app_train_message(uint8_t type, uint16_t seq, const uint8_t *body, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EL_APP_TRAIN_H */

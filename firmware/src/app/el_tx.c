@@ -1,0 +1,97 @@
+/** @file el_tx.c @brief Chunked message writer over el_port_write(). */
+#include "app/el_tx.h"
+
+#include <string.h>
+
+#include "app/el_port.h"
+#include "proto/el_packet.h"
+
+static uint8_t s_chunk[EL_PKT_BODY_MAX];
+static uint8_t s_pkt[EL_PKT_MAX];
+static uint8_t s_frame[EL_FRAME_MAX];
+
+static void emit(el_tx *t, int more)
+{
+    el_pkt p;
+    el_cobs_result r;
+    size_t written = 0;
+
+    p.type = t->type;
+    p.flags = (uint8_t)(more ? EL_FLAG_MORE : 0);
+    p.seq = t->seq;
+    p.len = (uint16_t)t->fill;
+    p.body = s_chunk;
+    t->done += (uint32_t)t->fill;
+    t->fill = 0;
+    if (el_pkt_write(s_pkt, sizeof(s_pkt), &p, &written) != EL_PKT_OK) {
+        return;
+    }
+    r = el_frame_encode(s_frame, sizeof(s_frame), s_pkt, written);
+    if (r.status == EL_COBS_OK) {
+        el_port_write(s_frame, r.len);
+    }
+}
+
+void el_tx_begin(el_tx *t, uint8_t type, uint16_t seq, uint32_t total)
+{
+    t->type = type;
+    t->seq = seq;
+    t->total = total;
+    t->done = 0;
+    t->fill = 0;
+}
+
+void el_tx_put(void *ctx, const uint8_t *data, size_t len)
+{
+    el_tx *t = (el_tx *)ctx;
+    while (len > 0u) {
+        const uint32_t left = t->total - t->done - (uint32_t)t->fill;
+        size_t k = EL_PKT_BODY_MAX - t->fill;
+        if (left == 0u) {
+            return;
+        }
+        if (k > len) {
+            k = len;
+        }
+        if (k > left) {
+            k = left;
+        }
+        memcpy(s_chunk + t->fill, data, k);
+        t->fill += k;
+        data += k;
+        len -= k;
+        if (t->fill == EL_PKT_BODY_MAX && t->done + t->fill < t->total) {
+            emit(t, 1);
+        }
+    }
+}
+
+void el_tx_end(el_tx *t)
+{
+    static const uint8_t zeros[16] = {0};
+    while (t->done + t->fill < t->total) {
+        el_tx_put(t, zeros, sizeof(zeros));
+    }
+    emit(t, 0);
+}
+
+void el_tx_send(uint8_t type, uint16_t seq, const uint8_t *head, size_t head_len, const uint8_t *data,
+                size_t data_len)
+{
+    el_tx t;
+    el_tx_begin(&t, type, seq, (uint32_t)(head_len + data_len));
+    if (head_len > 0u) {
+        el_tx_put(&t, head, head_len);
+    }
+    if (data_len > 0u) {
+        el_tx_put(&t, data, data_len);
+    }
+    el_tx_end(&t);
+}
+
+void el_tx_error(uint16_t seq, uint16_t code, const char *text)
+{
+    uint8_t head[2];
+    el_put_u16(head, code);
+    el_tx_send(EL_MSG_ERROR, seq, head, sizeof(head), (const uint8_t *)text, strlen(text));
+}

@@ -1,0 +1,45 @@
+/**
+ * @file el_tx.h
+ * @brief Streams one outgoing message as chunks (docs/protocol.md): the total length is given first,
+ *        bytes are put in any pieces, and every full 1024-byte body goes out at once (MORE set while
+ *        bytes remain). The message never exists as one buffer, so UPDATE needs no copy.
+ */
+#ifndef EL_TX_H
+#define EL_TX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    uint8_t type;
+    uint16_t seq;
+    uint32_t total;  /**< announced body length */
+    uint32_t done;   /**< bytes already sent in packets */
+    size_t fill;     /**< bytes waiting in the chunk buffer */
+} el_tx;
+
+/** Start a message of `total` body bytes. Only one message is in flight at a time (one chunk buffer). */
+void el_tx_begin(el_tx *t, uint8_t type, uint16_t seq, uint32_t total);
+
+/** Append bytes; bytes past the announced total are dropped. Matches el_sink_fn with ctx = el_tx. */
+void el_tx_put(void *t, const uint8_t *data, size_t len);
+
+/** Send the last chunk (MORE clear). A message shorter than announced is padded with zeros. */
+void el_tx_end(el_tx *t);
+
+/** A whole message at once: head[0..head_len) then data[0..data_len). */
+void el_tx_send(uint8_t type, uint16_t seq, const uint8_t *head, size_t head_len, const uint8_t *data,
+                size_t data_len);
+
+/** An ERROR message: u16 code, then the text (no terminator). */
+void el_tx_error(uint16_t seq, uint16_t code, const char *text);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EL_TX_H */

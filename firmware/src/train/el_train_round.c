@@ -1,0 +1,126 @@
+/** @file el_train_round.c @brief Batching, per-example clipping, SGD with momentum, update clipping and noise. */
+#include "train/el_train_round.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "train/el_train_kernels.h"
+
+static void load_features(const el_train_ctx *ctx, uint32_t sample, float *x)
+{
+    const int8_t *q = ctx->samples + (uint32_t)sample * ctx->sample_stride;
+    const uint16_t n = ctx->head->in[0];
+    uint16_t k;
+    for (k = 0; k < n; k++) {
+        x[k] = (float)((int32_t)q[k] - ctx->feat_zero) * ctx->feat_scale;
+    }
+}
+
+/* One SGD step on the samples batch(j), j < count; returns the batch's mean loss. */
+static float run_step(const el_train_ctx *ctx, const el_train_config *c, el_prng *rng, uint32_t first,
+                      uint32_t stride_mod, uint32_t count)
+{
+    const el_head *h = ctx->head;
+    const uint32_t p = h->params;
+    const float inv_count = 1.0f / (float)count;
+    float loss_sum = 0.0f;
+    uint32_t i, j;
+    uint16_t l;
+
+    for (i = 0; i < p; i++) {
+        ctx->velocity[i] = c->momentum * ctx->velocity[i];
+    }
+    for (j = 0; j < count; j++) {
+        const uint32_t sample = stride_mod ? (first + j) % stride_mod : first + j;
+        const uint16_t label = ctx->labels[sample];
+        float norm2, factor = 1.0f, coef;
+        float *at = ctx->act;
+        const float *a[EL_HEAD_MAX_LAYERS];
+        const float *d[EL_HEAD_MAX_LAYERS];
+
+        load_features(ctx, sample, ctx->act);
+        loss_sum += el_train_example_f32(h, ctx->theta, ctx->act, label, &norm2);
+        if (c->clip_mode == EL_CLIP_EXAMPLE) {
+            factor = el_clip_scale_f32(sqrtf(norm2), c->clip_norm);
+        }
+        coef = factor / (float)count;
+        for (l = 0; l < h->layers; l++) {
+            a[l] = at;
+            at += h->in[l];
+        }
+        for (l = 0; l < h->layers; l++) {
+            d[l] = at;
+            at += h->out[l];
+        }
+        for (l = 0; l < h->layers; l++) {
+            el_dense_grad_accumulate_f32(ctx->velocity + h->offset[2 * l], ctx->velocity + h->offset[2 * l + 1], d[l],
+                                         a[l], h->in[l], h->out[l], coef);
+        }
+    }
+    if (c->noise_mode == EL_NOISE_EVERY_STEP && c->noise_kind != EL_NOISE_NONE) {
+        el_add_noise_f32(ctx->velocity, p, c->noise_kind, c->noise_mult * c->clip_norm, inv_count, rng);
+    }
+    for (i = 0; i < p; i++) {
+        const float u = -(c->lr * ctx->velocity[i]);
+        ctx->theta[i] += u;
+        ctx->delta[i] += u;
+    }
+    return loss_sum / (float)count;
+}
+
+el_status el_train_round(const el_train_ctx *ctx, const el_train_config *c, el_prng *rng, el_round_result *res)
+{
+    const el_head *h = ctx->head;
+    const uint32_t n = ctx->n_samples;
+    uint32_t p, t;
+    float total = 0.0f, norm;
+
+    if (h == NULL || n == 0u || ctx->theta == NULL || ctx->theta0 == NULL || ctx->delta == NULL
+        || ctx->velocity == NULL || ctx->act == NULL || ctx->samples == NULL || ctx->labels == NULL || c->batch == 0u
+        || ctx->sample_stride < h->in[0]) {
+        return EL_ERR_ARG;
+    }
+    p = h->params;
+    memcpy(ctx->theta, ctx->theta0, (size_t)p * sizeof(float));
+    memset(ctx->delta, 0, (size_t)p * sizeof(float));
+    memset(ctx->velocity, 0, (size_t)p * sizeof(float));
+    res->steps = 0;
+    res->loss = 0.0f;
+
+    if (c->local_steps > 0u) {
+        const uint32_t width = c->batch < n ? c->batch : n;
+        uint32_t k;
+        for (k = 0; k < c->local_steps; k++) {
+            res->loss = run_step(ctx, c, rng, (k * (uint32_t)c->batch) % n, n, width);
+            res->steps++;
+        }
+    } else {
+        uint32_t e, start;
+        for (e = 0; e < c->epochs; e++) {
+            for (start = 0; start < n; start += c->batch) {
+                const uint32_t width = n - start < c->batch ? n - start : c->batch;
+                res->loss = run_step(ctx, c, rng, start, 0, width);
+                res->steps++;
+            }
+        }
+    }
+
+    for (t = 0; t < 2u * h->layers; t++) { /* per tensor, then summed: as the oracle's global norm */
+        total += el_sum_squares_f32(ctx->delta + h->offset[t], h->size[t]);
+    }
+    norm = sqrtf(total);
+    res->pre_clip_norm = norm;
+    if (c->clip_mode == EL_CLIP_UPDATE) {
+        const float s = el_clip_scale_f32(norm, c->clip_norm);
+        uint32_t i;
+        if (s != 1.0f) {
+            for (i = 0; i < p; i++) {
+                ctx->delta[i] *= s;
+            }
+        }
+    }
+    if (c->noise_mode == EL_NOISE_ON_UPDATE && c->noise_kind != EL_NOISE_NONE) {
+        el_add_noise_f32(ctx->delta, p, c->noise_kind, c->noise_mult * c->clip_norm, 1.0f, rng);
+    }
+    return EL_OK;
+}

@@ -1,0 +1,67 @@
+/**
+ * @file el_train_round.h
+ * @brief One round of on-device training (docs/training.md, "A round", steps 1-8 up to the noise;
+ *        sparsification and encoding happen while UPDATE is written, el_update.h).
+ *
+ * Memory: 4 P floats (theta, theta_0, delta d, velocity v) and act_len floats of activations; no
+ * gradient buffer and no per-example gradient buffer:
+ * - the batch gradient is accumulated straight into v: at each step v <- mu v, then for every sample
+ *   v += (s_i / B') g_i, then v += n_k / B' (the same sum as v <- mu v + (sum s_i g_i + n_k) / B',
+ *   rounded in a different order);
+ * - the per-example norm of a dense head needs no materialised g_i: ||dW_l||^2 = ||delta_l||^2 ||a_l||^2,
+ *   so ||g_i||^2 = sum_l ||delta_l||^2 (||a_l||^2 + 1), and s_i = min(1, C / ||g_i||) is known before
+ *   g_i is accumulated.
+ */
+#ifndef EL_TRAIN_ROUND_H
+#define EL_TRAIN_ROUND_H
+
+#include <stdint.h>
+
+#include "engine/el_status.h"
+#include "train/el_head.h"
+#include "train/el_prng.h"
+#include "train/el_train_config.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    const el_head *head;
+    float *theta;            /**< [P] working weights (scratch outside a round) */
+    const float *theta0;     /**< [P] global weights: every round starts here */
+    float *delta;            /**< [P] out: the update d after clipping and noise */
+    float *velocity;         /**< [P] momentum v */
+    float *act;              /**< [head->act_len] activations and deltas (el_head.h layout) */
+    const int8_t *samples;   /**< sample i at samples + i * sample_stride: in_0 int8 cut values */
+    uint32_t sample_stride;  /**< bytes between samples, >= in_0 */
+    const uint8_t *labels;   /**< [n_samples], each < out_{L-1} */
+    uint16_t n_samples;      /**< N >= 1 */
+    float feat_scale;        /**< cut tensor scale s: x = (q - z) * s */
+    int32_t feat_zero;       /**< cut tensor zero point z */
+} el_train_ctx;
+
+typedef struct {
+    uint16_t steps;          /**< SGD steps run */
+    float loss;              /**< mean loss of the last batch (before its step) */
+    float pre_clip_norm;     /**< ||d|| before update clipping */
+} el_round_result;
+
+/**
+ * Run a round with configuration c (already validated). rng supplies the noise draws (per-step noise
+ * in step order then parameter order; update noise in parameter order).
+ * @return EL_OK, or EL_ERR_ARG when the context is inconsistent (no samples, missing buffers)
+ */
+el_status el_train_round(const el_train_ctx *ctx, const el_train_config *c, el_prng *rng, el_round_result *res);
+
+/**
+ * Forward and backward of one sample whose features are already in a_0 (act[0..in_0)).
+ * Fills a_1.., delta_0..; returns the loss; *norm2 = ||g_i||^2 over every tensor.
+ */
+float el_train_example_f32(const el_head *h, const float *theta, float *act, uint16_t label, float *norm2);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EL_TRAIN_ROUND_H */

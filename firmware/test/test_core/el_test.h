@@ -1,0 +1,13 @@
+/** @file el_test.h @brief The check macro shared by the files of the firmware test program. */
+#ifndef EL_TEST_H
+#define EL_TEST_H
+
+/** Count a check; print `EL-TEST FAIL file:line what` when it failed. */
+void el_test_check(int ok, const char *file, int line, const char *what);
+
+#define CHECK(expr) el_test_check((expr) ? 1 : 0, __FILE__, __LINE__, #expr)
+
+/** The training tests (test_train.c). */
+void el_test_train(void);
+
+#endif /* EL_TEST_H */

@@ -1,0 +1,50 @@
+"""Training messages on a model without a HEAD section (the tiny model): nothing trains, every
+request is answered, the INFO training fields say so. Oracle comparisons with zoo models live in
+tests/test_device_training.py."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from conftest import QEMU_ENVS, needs_qemu
+from test_board import board
+from wire import frame
+
+HELLO, ERROR, ACK, INFO = 0x01, 0x7F, 0x80, 0x81
+CONFIGURE, LOAD_WEIGHTS, SAMPLE, CLEAR_SAMPLES, TRAIN = 0x05, 0x06, 0x07, 0x08, 0x09
+E_LENGTH, E_CONFIG, E_SEED, E_STATE = 3, 7, 9, 11
+
+ENVS = ["host"] + [pytest.param(e, marks=[needs_qemu, pytest.mark.qemu]) for e in QEMU_ENVS]
+
+
+def configure(lr=0.01, batch=1, steps=1, seed=None) -> bytes:
+    return struct.pack("<ffHHHBBffBBBBfQI", lr, 0.0, batch, steps, 1, 0, 0, 0.0, 0.0, 0, 0, 0,
+                       int(seed is not None), 1.0, seed or 0, 0)
+
+
+def error_code(reply) -> int:
+    t, _, body = reply
+    assert t == ERROR, reply
+    return struct.unpack_from("<H", body)[0]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_a_model_without_a_head_trains_nothing(env, built):
+    with board(env, built) as link:
+        t, _, body = link.request(frame(HELLO, 1))
+        assert t == INFO
+        assert struct.unpack_from("<H", body, 58)[0] == 0  # max samples
+        tail = body[60:].split(b"\0", 2)[2]
+        assert tail == struct.pack("<IHffB", 0, 0, 0.0, 0.0, 0)  # P, L, floors, not a testing build
+        assert error_code(link.request(frame(TRAIN, 2))) == E_STATE
+        assert error_code(link.request(frame(SAMPLE, 3, bytes(4 + 8)))) == E_STATE
+        assert error_code(link.request(frame(LOAD_WEIGHTS, 4, bytes(8)))) == E_STATE
+        assert link.request(frame(CLEAR_SAMPLES, 5))[0] == ACK
+        assert error_code(link.request(frame(CLEAR_SAMPLES, 6, b"x"))) == E_LENGTH
+        assert link.request(frame(CONFIGURE, 7, configure()))[0] == ACK
+        assert error_code(link.request(frame(CONFIGURE, 8, configure()[:-1]))) == E_LENGTH
+        assert error_code(link.request(frame(CONFIGURE, 9, bytes(44)))) == E_CONFIG
+        assert error_code(link.request(frame(CONFIGURE, 10, configure(batch=33)))) == E_CONFIG
+        assert error_code(link.request(frame(CONFIGURE, 11, configure(seed=5)))) == E_SEED
