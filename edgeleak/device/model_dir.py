@@ -13,6 +13,10 @@ from edgeleak.quantize.artifact import read_header
 from edgeleak.quantize.pipeline import MODEL_ARTIFACT, MODEL_META, MODEL_TFLITE
 
 
+REQUIRED_META = ("input_shape", "output_shape", "input_scale", "input_zero_point", "cut_shape", "cut_tflite_index",
+                 "cut_scale", "cut_zero_point", "backbone_ops", "dataset", "report")
+
+
 @dataclass(frozen=True)
 class ModelDir:
     path: Path
@@ -58,6 +62,9 @@ def load_model_dir(path: Path) -> ModelDir:
         raise EdgeleakError(f"{path} lacks {Path(exc.filename).name}; re-run 'edgeleak quantize --out {path}'") from None
     except json.JSONDecodeError:
         raise EdgeleakError(f"{path / MODEL_META} is not valid JSON; re-run 'edgeleak quantize'") from None
+    missing = [k for k in REQUIRED_META if k not in meta]
+    if missing:
+        raise EdgeleakError(f"{path / MODEL_META} lacks {', '.join(missing)} (made by an older edgeleak); re-run 'edgeleak quantize'")
     header = read_header(artifact)
     if meta.get("report", {}).get("sha256") != header.sha256:
         raise EdgeleakError(f"{path / MODEL_META} describes another model than {MODEL_ARTIFACT}; re-run 'edgeleak quantize'")
