@@ -18,7 +18,7 @@ def test_update_noise_matches_the_documented_dp_accounting_figures():
 def test_more_noise_and_fewer_rounds_spend_less():
     def eps(sigma, rounds):
         config = TrainConfig(clip_mode=ClipMode.UPDATE, clip_norm=1.0, noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=sigma)
-        return privacy_spend(config, rounds=rounds, samples_per_round=4, parameters=100).epsilon_pld
+        return privacy_spend(config, rounds=rounds, samples_per_round=4, parameters=100).epsilon
     assert eps(0.5, 10) > eps(1.0, 10) > eps(2.0, 10) > eps(2.0, 5)
 
 
@@ -26,7 +26,7 @@ def test_no_noise_or_no_clip_means_no_guarantee():
     for config in (TrainConfig(), TrainConfig(clip_mode=ClipMode.UPDATE, clip_norm=1.0),
                    TrainConfig(clip_mode=ClipMode.NONE, noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=1.0, clip_norm=1.0)):
         spend = privacy_spend(config, rounds=3, samples_per_round=4, parameters=10)
-        assert math.isinf(spend.epsilon_pld) and not spend.finite and rero_bound(0.1, spend) == 1.0
+        assert math.isinf(spend.epsilon) and not spend.finite and rero_bound(0.1, spend) == 1.0
 
 
 def test_dp_sgd_counts_the_steps_a_sample_takes_part_in():
@@ -41,7 +41,17 @@ def test_laplace_noise_is_accounted_with_the_l1_sensitivity():
     config = TrainConfig(clip_mode=ClipMode.UPDATE, clip_norm=1.0, noise_kind=NoiseKind.LAPLACE, noise_multiplier=10.0)
     small = privacy_spend(config, rounds=1, samples_per_round=1, parameters=4)
     large = privacy_spend(config, rounds=1, samples_per_round=1, parameters=400)
-    assert small.epsilon_pld < large.epsilon_pld and small.gdp_mu is None
+    assert small.epsilon < large.epsilon and small.gdp_mu is None
+
+
+def test_tiny_noise_is_accounted_without_exhausting_memory():
+    import resource
+
+    config = TrainConfig(clip_mode=ClipMode.UPDATE, clip_norm=1.0, noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=0.01)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    spend = privacy_spend(config, rounds=2, samples_per_round=1, parameters=100)
+    assert spend.epsilon > 1000 and math.isnan(spend.epsilon_pld) and spend.epsilon == spend.epsilon_rdp
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 500_000  # KiB
 
 
 def test_rero_bounds_match_the_published_examples():

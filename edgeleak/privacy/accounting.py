@@ -19,9 +19,15 @@ from edgeleak.train.config import ClipMode, NoiseKind, NoiseMode, TrainConfig
 DELTA = 1e-5
 
 
+PLD_LIMIT = 150.0
+"""Above this ε (from RDP) the PLD accountant is not run: its discretisation would need gigabytes, and such an ε
+protects nothing anyway; the headline ε is then RDP's."""
+
+
 @dataclass(frozen=True)
 class PrivacySpend:
-    epsilon_pld: float
+    epsilon: float  # the headline: PLD when computed, else RDP
+    epsilon_pld: float  # nan when not computed (ε beyond PLD_LIMIT)
     epsilon_rdp: float
     delta: float
     unit: str  # what one ε protects: "device-round update" or "training sample"
@@ -31,11 +37,11 @@ class PrivacySpend:
 
     @property
     def finite(self) -> bool:
-        return math.isfinite(self.epsilon_pld)
+        return math.isfinite(self.epsilon)
 
 
 def _no_guarantee(unit: str) -> PrivacySpend:
-    return PrivacySpend(math.inf, math.inf, DELTA, unit, 0, 0.0, None)
+    return PrivacySpend(math.inf, math.inf, math.inf, DELTA, unit, 0, 0.0, None)
 
 
 def sample_appearances(config: TrainConfig, samples: int) -> int:
@@ -72,9 +78,12 @@ def privacy_spend(config: TrainConfig, *, rounds: int, samples_per_round: int, p
         event = dp_accounting.LaplaceDpEvent(sigma / math.sqrt(parameters))
         mu = None
     composed = dp_accounting.SelfComposedDpEvent(event, count)
-    eps_pld = pld.PLDAccountant().compose(composed).get_epsilon(delta)
     try:
-        eps_rdp = rdp.RdpAccountant().compose(composed).get_epsilon(delta)
+        eps_rdp = float(rdp.RdpAccountant().compose(composed).get_epsilon(delta))
     except Exception:  # RDP does not support every event (e.g. Laplace in some versions)
         eps_rdp = math.nan
-    return PrivacySpend(float(eps_pld), float(eps_rdp), delta, unit, count, sigma, mu)
+    eps_pld = math.nan
+    if not eps_rdp > PLD_LIMIT:  # also when RDP could not say
+        eps_pld = float(pld.PLDAccountant().compose(composed).get_epsilon(delta))
+    headline = eps_pld if not math.isnan(eps_pld) else eps_rdp
+    return PrivacySpend(headline, eps_pld, eps_rdp, delta, unit, count, sigma, mu)

@@ -29,7 +29,7 @@ def rero_bound(kappa: float, spend: PrivacySpend) -> float:
     """The tightest bound this spend supports; 1 when there is no guarantee."""
     if not spend.finite:
         return 1.0
-    bounds = [rero_bound_dp(kappa, spend.epsilon_pld, spend.delta)]
+    bounds = [rero_bound_dp(kappa, spend.epsilon, spend.delta)]
     if spend.gdp_mu is not None:
         bounds.append(rero_bound_gdp(kappa, spend.gdp_mu))
     return min(bounds)

@@ -113,7 +113,7 @@ def _from_capture(target: Path) -> list[Measured]:
     params = sum(i * o + o for i, o in shapes)
     per_round = max(u.meta.samples for u in capture.updates) if capture.updates else 1
     spend = privacy_spend(setting.config, rounds=len(capture.globals), samples_per_round=per_round, parameters=params)
-    return [Measured(target.name, pearson, label, spend.epsilon_pld, success, None)]
+    return [Measured(target.name, pearson, label, spend.epsilon, success, None)]
 
 
 def measure_target(target: Path, policy: Policy) -> list[Measured]:

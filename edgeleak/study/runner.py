@@ -118,7 +118,7 @@ def run_setting(setting: Setting, study: StudyConfig, out: Path, dataset, progre
         name=setting.name, model=setting.model,
         config={k: (v.name.lower() if hasattr(v, "name") else v) for k, v in dataclasses.asdict(setting.config).items()},
         accuracy_before=summary.initial_accuracy, accuracy_after=summary.rounds[-1].accuracy,
-        epsilon=spend.epsilon_pld, epsilon_rdp=spend.epsilon_rdp, delta=spend.delta, privacy_unit=spend.unit,
+        epsilon=spend.epsilon, epsilon_rdp=spend.epsilon_rdp, delta=spend.delta, privacy_unit=spend.unit,
         kappa=kappa, rero_bound=bound, measured_success=measured, bound_violated=measured > bound + 1e-9,
         attacks=tuple(attacks), seconds=time.perf_counter() - start, examples=examples)
 
