@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set-up and entry points of the project.
-#   ./dev.sh main    set everything up, then run the main job
+#   ./dev.sh main    set everything up, then run the main job: the leakage study (add --quick for the short grid)
 #   ./dev.sh test    set everything up, then run all tests
 #   ./dev.sh setup   set up only: system packages (as root), the virtual environment, offline PlatformIO
 set -euo pipefail
@@ -49,7 +49,7 @@ case "${1:-}" in
   main)
     setup
     shift
-    exec "$VENV/bin/python" -m edgeleak.main_job "$@"
+    exec "$VENV/bin/edgeleak" study --out out/study "$@"
     ;;
   test)
     setup

@@ -11,14 +11,12 @@ import argparse
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 from edgeleak.boards import load_boards
 from edgeleak.data import load_dataset
 from edgeleak.device.build import build_for_model
 from edgeleak.device.model_dir import load_model_dir
 from edgeleak.device.session import open_device
-from edgeleak.main_job import instructions_from_ticks
+from edgeleak.device.infer import instructions_from_ticks
 from edgeleak.quantize.pipeline import quantize_zoo_model
 from edgeleak.train.config import Encoding, Sparsify, TrainConfig
 

@@ -13,6 +13,14 @@ from edgeleak.device.session import DeviceSession, open_device
 from edgeleak.errors import EdgeleakError
 
 
+QEMU_NS_PER_INSTRUCTION = 1  # -icount shift=0: the virtual clock advances 1 ns per instruction
+
+
+def instructions_from_ticks(ticks: float, tick_hz: int) -> float:
+    """Instructions executed in ``ticks`` of a ``tick_hz`` clock under QEMU ``-icount shift=0``."""
+    return ticks * 1e9 / tick_hz / QEMU_NS_PER_INSTRUCTION
+
+
 @dataclass(frozen=True)
 class BoardOutputs:
     outputs: np.ndarray  # (n, output elements) int8
