@@ -76,6 +76,8 @@ class FeatureInversionAttack:
         self.windows, self.epochs_mode = windows, epochs_mode
 
     def applicable(self, target: AttackInput) -> str | None:
+        if target.knowledge.whole_network_is_head:
+            return "the head reads the window itself: there is no backbone to invert (use inverting_gradients)"
         if not any(np.any(m) for m in target.sent):
             return "the update carries no coordinates"
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import dataclasses
 import json
 import time
@@ -44,6 +45,7 @@ def _truth(capture, truth_path: Path | None) -> dict[tuple[int, int], TruthRecor
     return {(t.device, t.round): t for t in records}
 
 
+@functools.lru_cache(maxsize=4)
 def _classifier(model_path: Path):
     keras_path = model_path / "model.keras"
     if not keras_path.exists():

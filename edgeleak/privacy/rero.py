@@ -36,7 +36,12 @@ def rero_bound(kappa: float, spend: PrivacySpend) -> float:
 
 
 def prior_success_rate(windows: np.ndarray, threshold: float, max_pairs: int = 4000, seed: int = 0) -> float:
-    """κ: how often a guess drawn from the data (another window) already 'reconstructs' a window at ``threshold``."""
+    """κ: how often a guess drawn from the data (another window) already 'reconstructs' a window at ``threshold``.
+
+    Returned as the upper end of a 95% Wilson interval, so that a bound built on it errs on the safe side
+    (an estimate of exactly 0 would make any ε look harmless)."""
+    from edgeleak.scoring.metrics import wilson_interval
+
     from edgeleak.scoring.metrics import pearson_per_channel
 
     rng = np.random.default_rng(seed)
@@ -46,4 +51,4 @@ def prior_success_rate(windows: np.ndarray, threshold: float, max_pairs: int = 4
     pairs = rng.integers(0, n, size=(max_pairs, 2))
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
     hits = [np.mean(pearson_per_channel(windows[a], windows[b])) >= threshold for a, b in pairs]
-    return float(np.mean(hits)) if hits else 0.0
+    return wilson_interval(int(np.sum(hits)), len(hits))[1] if hits else 1.0

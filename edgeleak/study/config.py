@@ -49,7 +49,7 @@ def _clip_noise(sigma: float) -> dict:
 
 
 def default_settings(quick: bool) -> tuple[Setting, ...]:
-    sigmas = (0.01, 0.1, 1.0) if quick else (0.001, 0.01, 0.03, 0.1, 0.3, 1.0)
+    sigmas = (0.001, 0.01, 0.1, 1.0) if quick else (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
     grid = [
         _setting("no-defense"),
         _setting("clip-1.0", clip_mode=ClipMode.UPDATE, clip_norm=1.0),

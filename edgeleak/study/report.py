@@ -100,12 +100,18 @@ def _sweep_plots(results: list[dict]) -> dict[str, str]:
     return plots
 
 
-def recommend(results: list[dict], accuracy_drop: float = 0.1) -> dict | None:
-    """The setting with the least leakage whose accuracy stays within ``accuracy_drop`` of the undefended one."""
-    reference = next((r for r in results if r["name"] == "no-defense"), None)
-    floor = (reference["accuracy_after"] - accuracy_drop) if reference else 0.0
-    candidates = [r for r in results if r["accuracy_after"] >= floor and math.isfinite(r["epsilon"])]
-    return min(candidates, key=lambda r: (leakage(r), r["epsilon"]), default=None)
+SAFE_PEARSON = 0.5
+"""A setting counts as protective when no reconstruction of it correlates more than this with its original."""
+
+
+def recommend(results: list[dict]) -> dict | None:
+    """Among settings with a formal guarantee whose reconstructions stay below SAFE_PEARSON, the most accurate
+    (then the smallest ε); without such a setting, the least leaky one with a guarantee."""
+    guaranteed = [r for r in results if math.isfinite(r["epsilon"])]
+    safe = [r for r in guaranteed if leakage(r) < SAFE_PEARSON]
+    if safe:
+        return max(safe, key=lambda r: (round(r["accuracy_after"], 3), -r["epsilon"]))
+    return min(guaranteed, key=lambda r: (leakage(r), r["epsilon"]), default=None)
 
 
 def impact_text(results: list[dict]) -> list[str]:
