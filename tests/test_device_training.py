@@ -82,6 +82,7 @@ def test_device_update_equals_the_oracle(zoo_models, basic_motions, boards, boar
             oracle = train_round(layers, features, labels, config)
             assert update.meta.steps == oracle.steps and update.meta.samples == len(inputs), name
             assert update.meta.encoding == config.encoding and update.meta.clip_mode == config.clip_mode, name
+            assert update.meta.epochs == (config.epochs if config.local_steps == 0 else 0), name
             assert update.meta.pre_clip_norm == pytest.approx(oracle.pre_clip_norm, rel=1e-4), name
             if config.encoding == Encoding.FLOAT32:
                 assert max(_relative_errors(update, oracle)) <= TOLERANCE, name

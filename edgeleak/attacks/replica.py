@@ -172,6 +172,7 @@ def device_specs(target: AttackInput, *, epochs_mode: bool = False) -> list[Roun
     when the target is an aggregate). The update reports the number of steps, not how the server configured the
     round: by default the steps are taken as ``local_steps``; with ``epochs_mode`` as whole epochs."""
     meta, k = target.meta, max(1, target.aggregated)
+    epochs_mode = epochs_mode or meta.epochs > 0  # devices report whether the round ran in epochs
     total = max(k, meta.samples)
     counts = [total // k + (1 if i < total % k else 0) for i in range(k)]
     specs = []

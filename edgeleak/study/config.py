@@ -35,6 +35,7 @@ class StudyConfig:
     rounds: int = 2
     attacks: tuple[str, ...] = ("analytic", "labels", "feature_inversion", "inverting_gradients")
     optimization_records: int = 2  # records per setting for the slow optimization attacks
+    base_epochs: int = 2  # host training of the base model: short, so that on-device fine-tuning has work to do
     settings: tuple[Setting, ...] = field(default_factory=tuple)
     seed: int = 0
 
@@ -44,15 +45,19 @@ def _setting(name: str, model: str = "mlp", samples: int = 1, **train) -> Settin
     return Setting(name=name, model=model, config=TrainConfig(**{**base, **train}), samples_per_round=samples)
 
 
+CLIP_NORM = 0.1
+"""Update clip norm of the grid: about the norm of a single-sample update of the base model (0.03 to 0.2)."""
+
+
 def _clip_noise(sigma: float) -> dict:
-    return {"clip_mode": ClipMode.UPDATE, "clip_norm": 1.0, "noise_kind": NoiseKind.GAUSSIAN, "noise_multiplier": sigma}
+    return {"clip_mode": ClipMode.UPDATE, "clip_norm": CLIP_NORM, "noise_kind": NoiseKind.GAUSSIAN, "noise_multiplier": sigma}
 
 
 def default_settings(quick: bool) -> tuple[Setting, ...]:
-    sigmas = (0.001, 0.01, 0.1, 1.0) if quick else (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+    sigmas = (0.003, 0.03, 0.3, 3.0) if quick else (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
     grid = [
         _setting("no-defense"),
-        _setting("clip-1.0", clip_mode=ClipMode.UPDATE, clip_norm=1.0),
+        _setting(f"clip-{CLIP_NORM:g}", clip_mode=ClipMode.UPDATE, clip_norm=CLIP_NORM),
         *[_setting(f"clip-noise-{s:g}", **_clip_noise(s)) for s in sigmas],
         _setting("top-k-10%", sparsify=Sparsify.TOP_K, sparsify_fraction=0.1),
         _setting("int8-update", encoding=Encoding.INT8),
@@ -64,7 +69,7 @@ def default_settings(quick: bool) -> tuple[Setting, ...]:
         grid += [
             _setting("batch-16", samples=16, batch_size=16),
             _setting("batch-4-steps-3", samples=4, batch_size=4, local_steps=3),
-            _setting("dp-sgd-1.0", samples=4, batch_size=4, clip_mode=ClipMode.PER_EXAMPLE, clip_norm=1.0,
+            _setting("dp-sgd-1.0", samples=4, batch_size=4, clip_mode=ClipMode.PER_EXAMPLE, clip_norm=CLIP_NORM,
                      noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=1.0, noise_mode=NoiseMode.STEP),
             _setting("head-only-clip-noise-0.1", model="imu_cnn", **_clip_noise(0.1)),
         ]
@@ -79,7 +84,8 @@ def default_study(quick: bool) -> StudyConfig:
 
 
 _ENUMS = {"clip_mode": ClipMode, "noise_kind": NoiseKind, "noise_mode": NoiseMode, "sparsify": Sparsify, "encoding": Encoding}
-_TOP_KEYS = {"board", "dataset", "devices", "rounds", "attacks", "optimization_records", "settings", "seed", "quick"}
+_TOP_KEYS = {"board", "dataset", "devices", "rounds", "attacks", "optimization_records", "settings", "seed", "quick",
+             "base_epochs"}
 _SETTING_KEYS = {"name", "model", "samples_per_round"} | {f.name for f in dataclasses.fields(TrainConfig)} - {"seed", "round"}
 
 

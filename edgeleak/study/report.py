@@ -36,6 +36,12 @@ def label_leakage(result: dict) -> float:
     return max(values, default=0.0)
 
 
+def clip_only(results: list[dict]) -> dict | None:
+    """The setting that clips the update and adds no noise."""
+    return next((r for r in results if r["config"]["clip_mode"] == "update" and r["config"]["noise_kind"] == "none"
+                 and r["config"]["sparsify"] == "none"), None)
+
+
 def noise_sweep(results: list[dict]) -> list[tuple[float, dict]]:
     """(σ, result) for the no-defense, clip-only and clip-plus-noise settings of the grid, in σ order."""
     sweep = []
@@ -68,7 +74,7 @@ def _sweep_plots(results: list[dict]) -> dict[str, str]:
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     ax.semilogx(sigmas, [leakage(r) for _, r in sweep], "o-", label="best Pearson r of a reconstruction")
     ax.semilogx(sigmas, [label_leakage(r) for _, r in sweep], "s--", label="label accuracy")
-    baseline = next((r for r in results if r["name"] == "clip-1.0"), None)
+    baseline = clip_only(results)
     if baseline:
         ax.axhline(leakage(baseline), color="grey", linewidth=0.8, linestyle=":", label="clipping only")
     ax.set_xlabel("noise multiplier σ (noise = σ·C)")
@@ -122,7 +128,7 @@ def impact_text(results: list[dict]) -> list[str]:
         lines.append(f"Without on-device defenses, a server that receives a single-sample update reconstructs the user's "
                      f"sensor window with a Pearson correlation of {leakage(undefended):.2f} and recovers the activity label "
                      f"{100 * label_leakage(undefended):.0f}% of the time: the raw motion data leaves the device.")
-    clip = next((r for r in results if r["name"] == "clip-1.0"), None)
+    clip = clip_only(results)
     if clip:
         lines.append(f"Clipping alone changes the update's length, not its direction: reconstructions still reach r = "
                      f"{leakage(clip):.2f}, and there is no formal guarantee (ε = ∞).")

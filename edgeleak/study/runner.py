@@ -63,12 +63,12 @@ class SettingResult:
     examples: dict  # attack -> path of an example plot
 
 
-def _model_dir(out: Path, name: str, dataset) -> Path:
+def _model_dir(out: Path, name: str, dataset, epochs: int) -> Path:
     from edgeleak.quantize.pipeline import quantize_zoo_model
 
     path = out / "models" / name
     if not (path / "model.json").exists():
-        quantize_zoo_model(dataset, name, path)
+        quantize_zoo_model(dataset, name, path, epochs=epochs)
     return path
 
 
@@ -91,7 +91,7 @@ def _attack(capture: Path, attack: str, out: Path, limit: int | None) -> AttackR
 
 def run_setting(setting: Setting, study: StudyConfig, out: Path, dataset, progress: Callable[[str], None]) -> SettingResult:
     start = time.perf_counter()
-    model = load_model_dir(_model_dir(out.parent.parent, setting.model, dataset))
+    model = load_model_dir(_model_dir(out.parent.parent, setting.model, dataset, study.base_epochs))
     capture = out / "capture"
     if capture.exists():
         shutil.rmtree(capture)  # an unfinished session: it is redone whole, nothing is mixed

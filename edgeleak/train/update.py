@@ -41,6 +41,7 @@ class UpdateMeta:
     pre_clip_norm: float
     loss: float
     ticks: int
+    epochs: int = 0  # epochs when the round ran in epochs, else 0 (it ran local steps)
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def parse_update(body: bytes) -> Update:
             round=f[0], boot_id=f[1], samples=f[2], steps=f[3], learning_rate=f[4], momentum=f[5], batch_size=f[6],
             clip_mode=ClipMode(f[7]), noise_kind=NoiseKind(f[8]), clip_norm=f[9], noise_multiplier=f[10],
             noise_mode=NoiseMode(f[11]), sparsify=Sparsify(f[12]), encoding=Encoding(f[13]), seeded=bool(f[14]),
-            sparsify_fraction=f[15], pre_clip_norm=f[16], loss=f[17], ticks=f[18])
+            sparsify_fraction=f[15], pre_clip_norm=f[16], loss=f[17], ticks=f[18], epochs=f[20])
     except ValueError as exc:
         raise UpdateFormatError(f"UPDATE metadata has an unknown code: {exc}") from None
     n_tensors, payload = f[19], f[21]

@@ -110,7 +110,7 @@ static void write_meta(stage *s, const el_head *h, const el_train_config *c, con
     put_f32(s, r->loss);
     put_u32(s, info->ticks);
     put_u16(s, (uint16_t)(2u * h->layers));
-    put_u16(s, 0);
+    put_u16(s, c->local_steps == 0 ? c->epochs : 0);
     put_u32(s, el_update_len(h, c) - EL_UPDATE_META_LEN);
     put_u32(s, 0);
 }

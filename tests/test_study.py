@@ -1,0 +1,130 @@
+"""The quick leakage study end to end on emulated boards, its report, resumption, and the audit gate."""
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.qemu
+
+
+def _cli(*args, timeout=900):
+    return subprocess.run([sys.executable, "-m", "edgeleak.cli", *args], capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def quick_study(tmp_path_factory):
+    out = tmp_path_factory.mktemp("study")
+    proc = _cli("study", "--quick", "--out", str(out))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return out, proc.stdout
+
+
+def _by_name(out):
+    return {r["name"]: r for r in json.loads((out / "results.json").read_text())["settings"]}
+
+
+def test_the_quick_study_tells_the_story(quick_study):
+    out, stdout = quick_study
+    results = _by_name(out)
+    assert {"no-defense", "clip-0.1", "top-k-10%", "int8-update", "batch-4", "steps-3", "head-only"} <= set(results)
+    best = lambda r: max([a["max_pearson"] for a in r["attacks"] if a["records"]] or [0])  # noqa: E731
+    # Undefended single-sample updates leak the window and the label.
+    assert best(results["no-defense"]) >= 0.99
+    undefended_labels = max(a["label_accuracy"] for a in results["no-defense"]["attacks"] if a["records"])
+    assert undefended_labels == 1.0
+    # Clipping alone and int8 encoding do not stop it, and carry no guarantee.
+    assert best(results["clip-0.1"]) >= 0.99 and math.isinf(results["clip-0.1"]["epsilon"])
+    assert best(results["int8-update"]) >= 0.95
+    # Noise buys the leakage back, with a finite epsilon that falls as sigma grows.
+    noisy = sorted((r["config"]["noise_multiplier"], r) for r in results.values() if r["name"].startswith("clip-noise-"))
+    assert len(noisy) >= 3
+    assert best(noisy[-1][1]) < 0.5
+    epsilons = [r["epsilon"] for _, r in noisy]
+    assert all(math.isfinite(e) for e in epsilons) and epsilons == sorted(epsilons, reverse=True)
+    # Multi-step updates defeat the analytic attack, not the optimization attacks.
+    steps = {a["attack"]: a for a in results["steps-3"]["attacks"]}
+    assert steps["analytic"]["records"] == 0 and steps["inverting_gradients"]["records"] >= 1
+    # No measured success above its bound.
+    assert not any(r["bound_violated"] for r in results.values())
+    assert all(r["measured_success"] <= r["rero_bound"] + 1e-9 for r in results.values())
+    assert "| setting | model |" in stdout and "Recommended setting" in stdout
+
+
+def test_the_report_is_self_contained(quick_study):
+    out, _ = quick_study
+    html = (out / "report.html").read_text()
+    assert "<h2>Privacy impact</h2>" in html and "Recommended setting" in html
+    assert html.count("data:image/png;base64,") >= 4  # leakage, accuracy, epsilon, bound (plus examples)
+    assert "src='http" not in html and 'src="http' not in html and "src='/" not in html
+
+
+def test_an_interrupted_study_resumes(quick_study):
+    out, _ = quick_study
+    before = _by_name(out)
+    (out / "settings" / "head-only" / "result.json").unlink()
+    shutil.rmtree(out / "settings" / "head-only" / "attacks")
+    proc = _cli("study", "--quick", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.count("already done") == len(before) - 1
+    assert "head-only: 2 x mps2-an386" in proc.stdout
+    after = _by_name(out)
+    assert after["no-defense"] == before["no-defense"]  # untouched
+    assert set(after) == set(before)
+
+
+def _policy(tmp_path, text):
+    path = tmp_path / "policy.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_audit_exits_1_naming_every_violation(quick_study, tmp_path):
+    out, _ = quick_study
+    proc = _cli("audit", "--policy", _policy(tmp_path, "max_pearson_r: 0.5\nmax_label_accuracy: 0.4\nmax_epsilon: 8.0\n"), str(out))
+    assert proc.returncode == 1
+    assert "VIOLATION no-defense: reconstruction Pearson r 1.000 > max_pearson_r 0.5" in proc.stdout
+    assert "VIOLATION no-defense: epsilon ∞ > max_epsilon 8" in proc.stdout
+    assert "policy violation(s)" in proc.stderr
+
+
+def test_audit_passes_a_protective_setting(quick_study, tmp_path):
+    out, _ = quick_study
+    results = _by_name(out)
+    sigma_max = max((r["config"]["noise_multiplier"], n) for n, r in results.items() if n.startswith("clip-noise-"))[1]
+    policy = _policy(tmp_path, f"settings: [{sigma_max}]\nmax_pearson_r: 0.5\nmax_epsilon: {results[sigma_max]['epsilon'] + 1}\n")
+    proc = _cli("audit", "--policy", policy, str(out))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "meets" in proc.stdout
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("max_pearson: 0.5\n", "unknown keys: max_pearson"),
+    ("max_pearson_r: [1\n", "not valid YAML"),
+    ("max_pearson_r: high\n", "must be a number"),
+    ("", "must be a mapping"),
+])
+def test_audit_usage_errors_exit_2(quick_study, tmp_path, text, needle):
+    out, _ = quick_study
+    proc = _cli("audit", "--policy", _policy(tmp_path, text), str(out))
+    assert proc.returncode == 2 and needle in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_audit_refuses_a_target_without_results(tmp_path):
+    proc = _cli("audit", "--policy", _policy(tmp_path, "max_epsilon: 1\n"), str(tmp_path))
+    assert proc.returncode == 2 and "neither a study" in proc.stderr
+
+
+def test_audit_of_a_capture_and_the_pytest_fixture(quick_study, tmp_path, edgeleak_audit):
+    out, _ = quick_study
+    capture = out / "settings" / "no-defense" / "capture"
+    proc = _cli("audit", "--policy", _policy(tmp_path, "max_pearson_r: 0.5\n"), str(capture))
+    assert proc.returncode == 1 and "reconstruction Pearson r 1.000" in proc.stdout
+    with pytest.raises(AssertionError, match="leakage policy violated"):
+        edgeleak_audit(_policy(tmp_path, "max_label_accuracy: 0.4\n"), capture)
+    noisy = max(p for p in (out / "settings").iterdir() if p.name.startswith("clip-noise-1"))
+    measured = edgeleak_audit(_policy(tmp_path, "max_pearson_r: 0.5\n"), noisy / "capture")
+    assert measured and measured[0].pearson_r < 0.5
