@@ -53,7 +53,7 @@ def _classifier(model_path: Path):
     import keras
 
     model = keras.models.load_model(keras_path)
-    return lambda windows: np.argmax(model.predict(windows.astype(np.float32), verbose=0), axis=1)
+    return lambda windows: np.argmax(np.asarray(model(windows.astype(np.float32), training=False)), axis=1)
 
 
 def run_attack(capture_path: Path, attack_name: str, out: Path, *, truth_path: Path | None = None, aggregate: bool = False,

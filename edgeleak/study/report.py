@@ -32,7 +32,11 @@ def leakage(result: dict) -> float:
 
 
 def label_leakage(result: dict) -> float:
-    values = [a["label_accuracy"] for a in result["attacks"] if a["records"] and a["label_accuracy"] == a["label_accuracy"]]
+    """The best label accuracy among attacks that scored at least half as many records as the most thorough one
+    (a single lucky record of a slow attack says little)."""
+    most = max((a["records"] for a in result["attacks"]), default=0)
+    values = [a["label_accuracy"] for a in result["attacks"]
+              if a["records"] and 2 * a["records"] >= most and a["label_accuracy"] == a["label_accuracy"]]
     return max(values, default=0.0)
 
 
@@ -107,14 +111,17 @@ def _sweep_plots(results: list[dict]) -> dict[str, str]:
 
 
 SAFE_PEARSON = 0.5
-"""A setting counts as protective when no reconstruction of it correlates more than this with its original."""
+SAFE_LABEL_MARGIN = 0.15
+"""A setting counts as protective when no reconstruction of it correlates more than SAFE_PEARSON with its original
+and label recovery is within SAFE_LABEL_MARGIN of chance."""
 
 
 def recommend(results: list[dict]) -> dict | None:
     """Among settings with a formal guarantee whose reconstructions stay below SAFE_PEARSON, the most accurate
     (then the smallest ε); without such a setting, the least leaky one with a guarantee."""
     guaranteed = [r for r in results if math.isfinite(r["epsilon"])]
-    safe = [r for r in guaranteed if leakage(r) < SAFE_PEARSON]
+    chance = 1.0 / max(2, int(results[0].get("classes", 4))) if results else 0.25
+    safe = [r for r in guaranteed if leakage(r) < SAFE_PEARSON and label_leakage(r) <= chance + SAFE_LABEL_MARGIN]
     if safe:
         return max(safe, key=lambda r: (round(r["accuracy_after"], 3), -r["epsilon"]))
     return min(guaranteed, key=lambda r: (leakage(r), r["epsilon"]), default=None)

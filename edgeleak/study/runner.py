@@ -47,6 +47,7 @@ class AttackResult:
 class SettingResult:
     name: str
     model: str
+    classes: int
     config: dict
     accuracy_before: float
     accuracy_after: float
@@ -115,7 +116,7 @@ def run_setting(setting: Setting, study: StudyConfig, out: Path, dataset, progre
     examples = {a.attack: str(p.relative_to(out.parent.parent)) for a in ran
                 for p in sorted((out / "attacks" / a.attack / "plots").glob("*.png"))[:1]}
     return SettingResult(
-        name=setting.name, model=setting.model,
+        name=setting.name, model=setting.model, classes=dataset.num_classes,
         config={k: (v.name.lower() if hasattr(v, "name") else v) for k, v in dataclasses.asdict(setting.config).items()},
         accuracy_before=summary.initial_accuracy, accuracy_after=summary.rounds[-1].accuracy,
         epsilon=spend.epsilon, epsilon_rdp=spend.epsilon_rdp, delta=spend.delta, privacy_unit=spend.unit,
