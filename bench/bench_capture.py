@@ -1,5 +1,6 @@
-"""Figures of the host side: seconds per round and updates per second on the host board and on QEMU, wire bytes
-against payload bytes per update encoding, and how many emulated boards run side by side on this machine.
+"""Figures of the host side: seconds per round and updates per second on the host board and on QEMU, link bytes
+per device-round for each update encoding (payload against wire per encoding: bench_training.py), and how many
+emulated boards run side by side on this machine.
 
     .venv/bin/python bench/bench_capture.py [--model mlp] [--boards 1,2,4,8]
 """
@@ -9,12 +10,9 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 from edgeleak.boards import load_boards
-from edgeleak.capture.records import CaptureWarning
-from edgeleak.capture.store import load_capture
 from edgeleak.data import load_dataset
 from edgeleak.device.model_dir import load_model_dir
 from edgeleak.fl.session import SessionPlan, run_session
@@ -30,9 +28,6 @@ def session_figures(board: str, model_dir: Path, data, devices: int, rounds: int
     seconds = time.perf_counter() - start
     per_round = sum(r.seconds for r in summary.rounds) / len(summary.rounds)
     wire = sum(r.wire_bytes for r in summary.rounds) / (devices * rounds)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CaptureWarning)
-        payload = sum(64 + u.payload_bytes if hasattr(u, "payload_bytes") else 0 for u in load_capture(out).updates)
     return (f"{board:<11} {devices:>2} boards {encoding.name.lower():<8} {per_round:6.2f} s/round "
             f"{summary.updates / sum(r.seconds for r in summary.rounds):6.2f} updates/s  "
             f"link bytes per device-round {wire:>8,.0f} (both directions)  total {seconds:5.1f} s")
