@@ -125,6 +125,7 @@ def test_audit_of_a_capture_and_the_pytest_fixture(quick_study, tmp_path, edgele
     assert proc.returncode == 1 and "reconstruction Pearson r 1.000" in proc.stdout
     with pytest.raises(AssertionError, match="leakage policy violated"):
         edgeleak_audit(_policy(tmp_path, "max_label_accuracy: 0.4\n"), capture)
-    noisy = max(p for p in (out / "settings").iterdir() if p.name.startswith("clip-noise-1"))
-    measured = edgeleak_audit(_policy(tmp_path, "max_pearson_r: 0.5\n"), noisy / "capture")
+    results = _by_name(out)
+    noisiest = max((r["config"]["noise_multiplier"], n) for n, r in results.items() if n.startswith("clip-noise-"))[1]
+    measured = edgeleak_audit(_policy(tmp_path, "max_pearson_r: 0.5\n"), out / "settings" / noisiest / "capture")
     assert measured and measured[0].pearson_r < 0.5

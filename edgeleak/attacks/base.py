@@ -67,6 +67,11 @@ class Attack(Protocol):
     def run(self, target: AttackInput) -> Reconstruction: ...
 
 
+def nothing_sent(target: AttackInput) -> str | None:
+    """The reason an update cannot be attacked by optimization when it carries no coordinates at all."""
+    return None if any(np.any(m) for m in target.sent) else "the update carries no coordinates"
+
+
 ATTACKS: dict[str, Callable[[], Attack]] = {}
 
 

@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from edgeleak.attacks.analytic import invert_dense
 from edgeleak.attacks.backbone import build_backbone, total_variation
-from edgeleak.attacks.base import AttackInput, Reconstruction, register
+from edgeleak.attacks.base import AttackInput, Reconstruction, nothing_sent, register
 from edgeleak.attacks.inverting_gradients import FitOptions, adam_fit, fit_update, window_bounds
 from edgeleak.attacks.replica import TargetReplica
 
@@ -78,9 +78,7 @@ class FeatureInversionAttack:
     def applicable(self, target: AttackInput) -> str | None:
         if target.knowledge.whole_network_is_head:
             return "the head reads the window itself: there is no backbone to invert (use inverting_gradients)"
-        if not any(np.any(m) for m in target.sent):
-            return "the update carries no coordinates"
-        return None
+        return nothing_sent(target)
 
     def run(self, target: AttackInput) -> Reconstruction:
         start = time.perf_counter()

@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from edgeleak.attacks.backbone import feature_map, total_variation
-from edgeleak.attacks.base import AttackInput, Reconstruction, register
+from edgeleak.attacks.base import AttackInput, Reconstruction, nothing_sent, register
 from edgeleak.attacks.replica import TargetReplica, head_logits, initial_labels, row_starts
 
 
@@ -151,9 +151,7 @@ class InvertingGradientsAttack:
         self.epochs_mode = epochs_mode
 
     def applicable(self, target: AttackInput) -> str | None:
-        if not any(np.any(m) for m in target.sent):
-            return "the update carries no coordinates"
-        return None
+        return nothing_sent(target)
 
     def run(self, target: AttackInput) -> Reconstruction:
         start = time.perf_counter()

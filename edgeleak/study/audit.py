@@ -89,13 +89,15 @@ def _from_capture(target: Path) -> list[Measured]:
     from edgeleak.capture.records import CaptureWarning
     from edgeleak.capture.store import load_capture
     from edgeleak.privacy.accounting import privacy_spend
-    from edgeleak.study.config import _parse_setting
+    from edgeleak.train.config import TrainConfig
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CaptureWarning)
         capture = load_capture(target)
-    config = {k: v for k, v in capture.session["config"].items() if k not in ("seed", "round")}
-    setting = _parse_setting({"name": target.name, **config}, 0)
+    try:
+        config = TrainConfig.from_dict(capture.session["config"])
+    except (KeyError, ValueError, TypeError):
+        raise EdgeleakError(f"{target / 'session.json'} has no valid training configuration") from None
     pearson = label = success = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         for attack in ("analytic", "labels"):
@@ -112,7 +114,7 @@ def _from_capture(target: Path) -> list[Measured]:
     shapes = capture.session["head_shapes"]
     params = sum(i * o + o for i, o in shapes)
     per_round = max(u.meta.samples for u in capture.updates) if capture.updates else 1
-    spend = privacy_spend(setting.config, rounds=len(capture.globals), samples_per_round=per_round, parameters=params)
+    spend = privacy_spend(config, rounds=len(capture.globals), samples_per_round=per_round, parameters=params)
     return [Measured(target.name, pearson, label, spend.epsilon, success, None)]
 
 

@@ -82,6 +82,18 @@ class TrainConfig:
         if problems:
             raise EdgeleakError("invalid training configuration: " + "; ".join(problems))
 
+    @classmethod
+    def from_dict(cls, raw: dict) -> "TrainConfig":
+        """From a stored configuration (a capture's session.json): enum fields as codes or lower-case names."""
+        enums = {"clip_mode": ClipMode, "noise_kind": NoiseKind, "noise_mode": NoiseMode, "sparsify": Sparsify,
+                 "encoding": Encoding}
+        values = {}
+        for key, value in raw.items():
+            if key in enums:
+                value = enums[key](value) if isinstance(value, int) else enums[key][str(value).upper()]
+            values[key] = value
+        return cls(**values)
+
     def pack(self) -> bytes:
         return _CONFIGURE.pack(
             self.learning_rate, self.momentum, self.batch_size, self.local_steps, self.epochs,
