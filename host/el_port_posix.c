@@ -187,3 +187,10 @@ void el_port_exit(int code)
     fflush(stdout);
     exit(code);
 }
+
+int el_port_sensor_read(float *out, int max_channels)
+{
+    (void)out;
+    (void)max_channels;
+    return 0; /* the host board has no sensor: samples come over the link (SAMPLE) */
+}

@@ -128,6 +128,13 @@ def test_protocol_errors_leave_the_device_usable(zoo_models, basic_motions, boar
         assert info.value.code == ErrorCode.E_CONFIG
         client.configure(TrainConfig(learning_rate=0.01, batch_size=capacity))
         assert client.train().meta.samples == capacity
+        client.clear_samples()
+        with pytest.raises(DeviceError) as info:  # sensor mode needs a board with a sensor
+            client.sense(1, 2, basic_motions.mean, basic_motions.std)
+        assert info.value.code == ErrorCode.E_STATE and "no sensor" in str(info.value)
+        with pytest.raises(DeviceError) as info:
+            client.request(0x0A, bytes([1, 6, 2, 0]), 0x80)  # mean and std missing
+        assert info.value.code == ErrorCode.E_LENGTH
 
 
 FLOOR = ("-DEL_FLOOR_MAX_CLIP=1.0f", "-DEL_FLOOR_MIN_NOISE=0.5f")

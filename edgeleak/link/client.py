@@ -106,6 +106,14 @@ class DeviceClient:
         reply = self.request(MsgType.SAMPLE, struct.pack("<B3x", label) + input_bytes, MsgType.ACK)
         return struct.unpack_from("<H", reply)[0] if len(reply) >= 2 else -1
 
+    def sense(self, label: int, windows: int, mean: np.ndarray, std: np.ndarray) -> int:
+        """Sensor mode: the board records ``windows`` windows from its own sensor as samples of ``label``."""
+        mean = np.asarray(mean, "<f4")
+        std = np.asarray(std, "<f4")
+        body = struct.pack("<BBH", label, len(mean), windows) + mean.tobytes() + std.tobytes()
+        reply = self.request(MsgType.SENSE, body, MsgType.ACK)
+        return struct.unpack_from("<H", reply)[0] if len(reply) >= 2 else -1
+
     def clear_samples(self) -> None:
         self.request(MsgType.CLEAR_SAMPLES, b"", MsgType.ACK)
 

@@ -18,6 +18,7 @@ class MsgType(IntEnum):
     SAMPLE = 0x07
     CLEAR_SAMPLES = 0x08
     TRAIN = 0x09
+    SENSE = 0x0A
     ERROR = 0x7F
     ACK = 0x80
     INFO = 0x81

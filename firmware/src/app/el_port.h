@@ -51,6 +51,13 @@ uint32_t el_port_static_ram(void);
 /** End the program with an exit code (test programs; QEMU through semihosting). */
 void el_port_exit(int code);
 
+/**
+ * @brief Sensor mode: read one reading of the board's own sensor into out[0..channels).
+ * @return channels written (e.g. 6: accelerometer x/y/z in g, gyroscope x/y/z in deg/s), or 0 when the
+ *         board has no sensor. Blocks until a new reading is available.
+ */
+int el_port_sensor_read(float *out, int max_channels);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,7 @@ enum {
     EL_MSG_SAMPLE = 0x07,
     EL_MSG_CLEAR_SAMPLES = 0x08,
     EL_MSG_TRAIN = 0x09,
+    EL_MSG_SENSE = 0x0A,
     EL_MSG_UPDATE = 0x89
 };
 

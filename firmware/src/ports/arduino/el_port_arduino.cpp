@@ -13,6 +13,12 @@
  * micros() jitter and analogRead(A0) noise folded through a 32-bit mixer, reported as weak
  * (el_port_entropy() returns 0). Not built offline: checked only where the registry is available.
  * Stack high-water mark and static RAM are not measured on these ports (0).
+ *
+ * Sensor mode (SENSE): on the Nano 33 BLE Sense the on-board IMU (BMI270 on rev2 through
+ * Arduino_BMI270_BMM150, LSM9DS1 on rev1 through Arduino_LSM9DS1; whichever library the env
+ * provides) gives 6 channels: acceleration x/y/z in g, then angular rate x/y/z in deg/s, read
+ * at the IMU's output rate (each read waits for a fresh accelerometer and gyroscope sample).
+ * Other boards have no sensor and answer SENSE with E_STATE.
  */
 #include <Arduino.h>
 
@@ -23,6 +29,14 @@
 #include <esp_system.h>
 #elif defined(NRF52840_XXAA)
 #include <nrf.h>
+#endif
+
+#if __has_include(<Arduino_BMI270_BMM150.h>)
+#include <Arduino_BMI270_BMM150.h>
+#define EL_HAVE_IMU 1
+#elif __has_include(<Arduino_LSM9DS1.h>)
+#include <Arduino_LSM9DS1.h>
+#define EL_HAVE_IMU 1
 #endif
 
 #ifndef EL_SERIAL_BAUD
@@ -160,4 +174,26 @@ void loop()
     while (Serial.available() > 0) {
         el_app_feed((uint8_t)Serial.read());
     }
+}
+
+int el_port_sensor_read(float *out, int max_channels)
+{
+#if defined(EL_HAVE_IMU)
+    static int s_imu_state; /* 0 not started, 1 running, -1 absent */
+    if (s_imu_state == 0) {
+        s_imu_state = IMU.begin() ? 1 : -1;
+    }
+    if (s_imu_state < 0 || max_channels < 6) {
+        return 0;
+    }
+    while (!IMU.accelerationAvailable() || !IMU.gyroscopeAvailable()) {
+    }
+    IMU.readAcceleration(out[0], out[1], out[2]);
+    IMU.readGyroscope(out[3], out[4], out[5]);
+    return 6;
+#else
+    (void)out;
+    (void)max_channels;
+    return 0;
+#endif
 }

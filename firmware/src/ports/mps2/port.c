@@ -126,3 +126,10 @@ void el_port_reset(void)
 }
 
 void el_port_exit(int code) { el_semihost_exit(code); }
+
+int el_port_sensor_read(float *out, int max_channels)
+{
+    (void)out;
+    (void)max_channels;
+    return 0; /* the emulated MPS2 board has no sensor: samples come over the link (SAMPLE) */
+}
