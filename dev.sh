@@ -6,18 +6,23 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES="qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi"
+APT_PACKAGES="qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi gcc libc6-dev"
 PYTHON="${PYTHON:-python3}"
 VENV=.venv
 
 need_apt() {
   command -v qemu-system-arm >/dev/null && command -v arm-none-eabi-gcc >/dev/null \
-    && [ -d /usr/lib/arm-none-eabi/newlib ] && return 1
+    && [ -d /usr/lib/arm-none-eabi/newlib ] && command -v gcc >/dev/null && return 1
   return 0
 }
 
 setup_system() {
-  if need_apt; then
+  # Debian's own python3 needs python3-venv for "python3 -m venv".
+  if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
+    APT_PACKAGES="$APT_PACKAGES python3-venv"
+    FORCE_APT=1
+  fi
+  if need_apt || [ -n "${FORCE_APT:-}" ]; then
     if [ "$(id -u)" -eq 0 ]; then
       echo "installing $APT_PACKAGES" >&2
       DEBIAN_FRONTEND=noninteractive apt-get update -qq
