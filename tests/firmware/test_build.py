@@ -18,7 +18,7 @@ from tiny_model import artifact_c_source, tiny_artifact
 
 ROOT = Path(__file__).resolve().parents[2]
 
-REGISTRY_ENVS = {  # env: (platform, board), as in /work/shared notes
+REGISTRY_ENVS = {  # env: (platform, board) of the PlatformIO board catalogue
     "nano33ble": ("nordicnrf52", "nano33ble"),
     "pico": ("raspberrypi", "pico"),
     "esp32s3": ("espressif32", "esp32-s3-devkitc-1"),
