@@ -11,10 +11,10 @@ from edgeleak.errors import EdgeleakError
 from edgeleak.link.client import DeviceError
 from edgeleak.link.messages import ErrorCode
 from edgeleak.quantize.artifact import DenseLayer, read_head
-from edgeleak.reference.interpreters import TflmReference
+from edgeleak.fl.features import cut_features
 from edgeleak.train.config import ClipMode, Encoding, NoiseKind, NoiseMode, Sparsify, TrainConfig
 from edgeleak.train.defenses import global_norm
-from edgeleak.train.oracle import features_from_cut, flatten_layers, train_round
+from edgeleak.train.oracle import flatten_layers, train_round
 
 TOLERANCE = 1e-5
 
@@ -42,12 +42,7 @@ def _round_inputs(model, data, count, seed):
 
 
 def _oracle_features(model, inputs):
-    import json
-
-    meta = json.loads((model.path / "model.json").read_text())
-    ref = TflmReference(model.tflite, preserve_tensors=True)
-    cut = np.stack([ref.tensor_after_run(x, meta["cut_tflite_index"]) for x in inputs])
-    return features_from_cut(cut, meta["cut_scale"], meta["cut_zero_point"])
+    return cut_features(model, inputs)
 
 
 def _global_weights(model, seed):

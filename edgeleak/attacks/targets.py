@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import numpy as np
@@ -16,13 +15,12 @@ from edgeleak.fl.fedavg import layers_from_params
 
 
 def server_knowledge(model: ModelDir) -> ServerKnowledge:
-    meta = json.loads((model.path / "model.json").read_text())
     window = int(np.prod(model.input_shape[1:]))
     return ServerKnowledge(
         tflite=model.tflite, input_shape=tuple(model.input_shape), input_scale=model.input_scale,
-        input_zero_point=model.input_zero_point, cut_tflite_index=int(meta["cut_tflite_index"]),
-        cut_scale=float(meta["cut_scale"]), cut_zero_point=int(meta["cut_zero_point"]),
-        whole_network_is_head=int(np.prod(meta["cut_shape"])) == window and meta["backbone_ops"] <= 1,
+        input_zero_point=model.input_zero_point, cut_tflite_index=model.cut_tflite_index,
+        cut_scale=model.cut_scale, cut_zero_point=model.cut_zero_point,
+        whole_network_is_head=int(np.prod(model.cut_shape)) == window and model.backbone_ops <= 1,
         num_classes=int(np.prod(model.output_shape)))
 
 

@@ -29,6 +29,11 @@ class ModelDir:
     output_shape: tuple[int, ...]
     input_scale: float
     input_zero_point: int
+    cut_shape: tuple[int, ...]  # the tensor the trainable head reads
+    cut_tflite_index: int
+    cut_scale: float
+    cut_zero_point: int
+    backbone_ops: int
 
     @property
     def input_bytes(self) -> int:
@@ -72,4 +77,7 @@ def load_model_dir(path: Path) -> ModelDir:
         path=path, artifact=artifact, tflite=tflite, sha256=header.sha256, arena_bytes=header.arena_size,
         dataset=meta.get("dataset", ""), input_shape=tuple(meta["input_shape"]), output_shape=tuple(meta["output_shape"]),
         input_scale=float(meta["input_scale"]), input_zero_point=int(meta["input_zero_point"]),
+        cut_shape=tuple(meta["cut_shape"]), cut_tflite_index=int(meta["cut_tflite_index"]),
+        cut_scale=float(meta["cut_scale"]), cut_zero_point=int(meta["cut_zero_point"]),
+        backbone_ops=int(meta["backbone_ops"]),
     )

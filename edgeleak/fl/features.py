@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import functools
 
 import numpy as np
 
@@ -12,9 +12,16 @@ from edgeleak.train.oracle import features_from_cut
 
 def cut_features(model: ModelDir, inputs_int8: np.ndarray) -> np.ndarray:
     """``(n, F)`` float32 features of int8 inputs, bit-exact with what the device computes."""
+    ref = _reference(model.tflite)
+    if len(inputs_int8) == 0:
+        return np.zeros((0, int(np.prod(model.cut_shape))), np.float32)
+    cut = np.stack([ref.tensor_after_run(x, model.cut_tflite_index) for x in inputs_int8])
+    return features_from_cut(cut, model.cut_scale, model.cut_zero_point)
+
+
+@functools.lru_cache(maxsize=4)
+def _reference(tflite: bytes):
+    """One interpreter per model, reused across calls (an attack run asks once per record)."""
     from edgeleak.reference.interpreters import TflmReference
 
-    meta = json.loads((model.path / "model.json").read_text())
-    ref = TflmReference(model.tflite, preserve_tensors=True)
-    cut = np.stack([ref.tensor_after_run(x, meta["cut_tflite_index"]) for x in inputs_int8]) if len(inputs_int8) else np.zeros((0, 0), np.int8)
-    return features_from_cut(cut, meta["cut_scale"], meta["cut_zero_point"])
+    return TflmReference(tflite, preserve_tensors=True)
