@@ -143,7 +143,7 @@ int el_port_entropy(uint8_t *buf, size_t len)
         close(fd);
     }
     if (got == len) {
-        return 1;
+        return EL_ENTROPY_OS;
     }
     {
         uint64_t x = now_us() ^ ((uint64_t)getpid() << 32) ^ 0x9E3779B97F4A7C15ull;

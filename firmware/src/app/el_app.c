@@ -106,7 +106,7 @@ static void on_infer(uint16_t seq, size_t len)
 static void on_stats(uint16_t seq)
 {
     uint8_t body[16];
-    el_put_u32(body + 0, el_port_ticks());
+    el_put_u32(body + 0, el_app_train_testing() ? el_port_ticks() : 0u); /* no clock for timing a round */
     el_put_u32(body + 4, el_port_stack_high_water());
     el_put_u32(body + 8, el_port_stack_size());
     el_put_u32(body + 12, s_inferences);
@@ -138,6 +138,7 @@ static void on_message(const el_rx_msg *m)
             send_error(m->seq, EL_E_LENGTH, "RESET has no body");
         } else {
             send_msg(EL_MSG_ACK, m->seq, NULL, 0, NULL, 0);
+            el_app_train_wipe();
             el_port_reset();
         }
         break;

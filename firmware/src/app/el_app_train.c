@@ -1,6 +1,7 @@
 /** @file el_app_train.c @brief Training messages of the device loop over the train/ module. */
 #include "app/el_app_train.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "app/el_model_data.h"
@@ -23,22 +24,41 @@ static float el_get_f32(const uint8_t *p)
     memcpy(&value, &bits, sizeof(value));
     return value;
 }
+#include "train/el_dp_account.h"
 #include "train/el_train_round.h"
 #include "train/el_update.h"
 
-#ifndef EL_FLOOR_MAX_CLIP
-#define EL_FLOOR_MAX_CLIP 0
+#if defined(EL_FLOOR_MAX_CLIP) || defined(EL_FLOOR_MIN_NOISE)
+#error "EL_FLOOR_MAX_CLIP and EL_FLOOR_MIN_NOISE are gone: the floor is a budget, EL_FLOOR_EPSILON and EL_FLOOR_DELTA"
 #endif
-#ifndef EL_FLOOR_MIN_NOISE
-#define EL_FLOOR_MIN_NOISE 0
+#ifndef EL_FLOOR_EPSILON
+#define EL_FLOOR_EPSILON 0
+#endif
+#ifndef EL_FLOOR_DELTA
+#define EL_FLOOR_DELTA 1e-5
 #endif
 #ifndef EL_TESTING_BUILD
 #define EL_TESTING_BUILD 0
 #endif
+#ifndef EL_MAX_ROUND_WORK
+#define EL_MAX_ROUND_WORK 134217728.0 /* 2^27 example-parameter products */
+#endif
 
-static const float k_floor_max_clip = (float)(EL_FLOOR_MAX_CLIP);
-static const float k_floor_min_noise = (float)(EL_FLOOR_MIN_NOISE);
+static const double k_floor_epsilon = (double)(EL_FLOOR_EPSILON);
+static const double k_floor_delta = (double)(EL_FLOOR_DELTA);
+static const double k_max_work = (double)(EL_MAX_ROUND_WORK);
 static const int k_testing = (EL_TESTING_BUILD) != 0;
+
+/* Any floor constant but an exact 0 means "floored"; only a finite eps > 0 with delta in (0, 1e-3] is valid. */
+static int floored(void) { return !(k_floor_epsilon == 0.0); }
+static int floor_valid(void)
+{
+    if (!floored()) {
+        return 1;
+    }
+    return k_floor_epsilon > 0.0 && k_floor_epsilon < 1e6 && k_floor_delta > 0.0 && k_floor_delta <= 1e-3;
+}
+static double report_delta(void) { return floored() && floor_valid() ? k_floor_delta : 1e-5; }
 
 #define NO_TENSOR 0xFFFFu
 
@@ -52,7 +72,24 @@ static struct {
     el_train_config config;
     el_prng rng;
     uint8_t seeded;          /* the key came from a host seed */
+    uint8_t entropy;         /* EL_ENTROPY_* of the key */
+    double rho;              /* zCDP spent on the stored samples; +inf when unbounded */
+    /* the last answered TRAIN, to answer a retransmission without a new round */
+    uint8_t have_last;
+    uint16_t last_seq;
+    el_train_config last_config;
+    el_round_result last_res;
+    el_update_info last_info;
+    el_prng last_rng;        /* the stream as it was before the UPDATE's random masks */
 } s_t;
+
+static void wipe(void *p, size_t n)
+{
+    volatile uint8_t *v = (volatile uint8_t *)p;
+    while (n-- > 0u) {
+        *v++ = 0;
+    }
+}
 
 static int find_backbone(el_model *m, uint16_t *n_ops, const el_tensor **cut)
 {
@@ -83,9 +120,9 @@ void el_app_train_init(el_model *m)
 
     memset(&s_t, 0, sizeof(s_t));
     el_train_config_default(&s_t.config);
-    (void)el_port_entropy(key, sizeof(key));
+    s_t.entropy = (uint8_t)el_port_entropy(key, sizeof(key));
     el_prng_init(&s_t.rng, key);
-    memset(key, 0, sizeof(key));
+    wipe(key, sizeof(key));
     s_t.model = m;
     if (m == NULL || m->head == NULL || el_head_parse(&s_t.head, m->head, m->head_len) != EL_OK) {
         return;
@@ -112,6 +149,18 @@ uint8_t *el_app_train_link_buffer(size_t *cap)
 
 uint16_t el_app_train_max_samples(void) { return s_t.trainable ? (uint16_t)el_train_max_samples : 0u; }
 
+int el_app_train_testing(void) { return k_testing; }
+
+static void put_f64(uint8_t *dst, double v)
+{
+    uint64_t bits;
+    int i;
+    memcpy(&bits, &v, sizeof(bits));
+    for (i = 0; i < 8; i++) {
+        dst[i] = (uint8_t)(bits >> (8 * i));
+    }
+}
+
 size_t el_app_train_info(uint8_t *dst)
 {
     size_t at = 0;
@@ -124,11 +173,36 @@ size_t el_app_train_info(uint8_t *dst)
         el_put_u16(dst + at + 2, s_t.head.out[l]);
         at += 4;
     }
-    el_f32_to_le(dst + at, k_floor_max_clip);
-    el_f32_to_le(dst + at + 4, k_floor_min_noise);
+    el_f32_to_le(dst + at, (float)k_floor_epsilon);
+    el_f32_to_le(dst + at + 4, (float)report_delta());
     dst[at + 8] = (uint8_t)k_testing;
-    return at + 9;
+    dst[at + 9] = s_t.entropy;
+    dst[at + 10] = (uint8_t)floor_valid();
+    dst[at + 11] = 0;
+    put_f64(dst + at + 12, s_t.rho);
+    el_f32_to_le(dst + at + 20, (float)el_dp_epsilon(s_t.rho, report_delta()));
+    el_put_u32(dst + at + 24, k_max_work >= 4294967295.0 ? 0xFFFFFFFFu : (uint32_t)k_max_work);
+    return at + 28;
 }
+
+/* Zero the samples, their labels, every buffer derived from them, and their budget. */
+static void forget_samples(void)
+{
+    if (s_t.trainable) {
+        wipe(el_train_samples, (size_t)el_train_max_samples * el_train_sample_bytes);
+        wipe(el_train_labels, el_train_max_samples);
+        wipe(el_train_delta, (size_t)s_t.head.params * sizeof(float));
+        wipe(el_train_velocity, (size_t)s_t.head.params * sizeof(float));
+        wipe(el_train_theta, (size_t)s_t.head.params * sizeof(float));
+        wipe(el_train_act, (size_t)s_t.head.act_len * sizeof(float));
+    }
+    s_t.n_samples = 0;
+    s_t.rho = 0.0;
+    s_t.have_last = 0;
+    wipe(&s_t.last_rng, sizeof(s_t.last_rng));
+}
+
+void el_app_train_wipe(void) { forget_samples(); }
 
 static void ack(uint16_t seq) { el_tx_send(EL_MSG_ACK, seq, NULL, 0, NULL, 0); }
 
@@ -142,11 +216,18 @@ static void on_configure(uint16_t seq, const uint8_t *body, size_t len)
     }
     el_train_config_decode(&c, body);
     st = el_train_config_validate(&c, (uint16_t)(el_train_max_samples > 0xFFFFu ? 0xFFFFu : el_train_max_samples),
-                                  k_floor_max_clip, k_floor_min_noise, k_testing);
+                                  floored(), k_testing);
+    if (st == EL_CFG_OK && s_t.trainable && c.noise_kind == EL_NOISE_GAUSSIAN && c.noise_mult > 0.0f) {
+        el_dp_grid g;
+        if (!el_dp_grid_make(c.clip_norm, c.noise_mult, s_t.head.params, &g)) {
+            el_tx_error(seq, EL_E_CONFIG, "noise multiplier and clip norm do not fit the noise grid");
+            return;
+        }
+    }
     if (st == EL_CFG_RANGE) {
         el_tx_error(seq, EL_E_CONFIG, "configuration value out of range");
     } else if (st == EL_CFG_FLOOR) {
-        el_tx_error(seq, EL_E_FLOOR, "configuration is weaker than the privacy floor of this build");
+        el_tx_error(seq, EL_E_FLOOR, "a floored build needs clipping and Gaussian noise with sigma > 0");
     } else if (st == EL_CFG_SEED) {
         el_tx_error(seq, EL_E_SEED, "this build is not marked for testing: no seed");
     } else {
@@ -168,6 +249,16 @@ static void on_load_weights(uint16_t seq, const uint8_t *body, size_t len)
     if (len != (size_t)s_t.head.params * 4u) {
         el_tx_error(seq, EL_E_LENGTH, "LOAD_WEIGHTS body must be 4 bytes per trainable parameter");
         return;
+    }
+    {
+        uint32_t i;
+        for (i = 0; i < s_t.head.params; i++) {
+            const float w = el_get_f32(body + 4u * i);
+            if (!(w >= -1048576.0f && w <= 1048576.0f)) {
+                el_tx_error(seq, EL_E_CONFIG, "weights must be finite and within +-2^20");
+                return;
+            }
+        }
     }
     el_f32_from_le(el_train_theta0, body, s_t.head.params);
     ack(seq);
@@ -286,13 +377,45 @@ static void on_sense(uint16_t seq, const uint8_t *body, size_t len)
     el_tx_send(EL_MSG_ACK, seq, reply, sizeof(reply), NULL, 0);
 }
 
+static void send_update(uint16_t seq, const el_train_config *c, const el_round_result *res,
+                        const el_update_info *info, el_prng *rng)
+{
+    el_tx tx;
+    el_tx_begin(&tx, EL_MSG_UPDATE, seq, el_update_len(&s_t.head, c));
+    el_update_write(&s_t.head, el_train_delta, c, res, info, rng, el_tx_put, &tx);
+    el_tx_end(&tx);
+}
+
+/* Refusals that depend on the configuration, the build and the sample count only (never on the data). */
+static int train_refused(uint16_t seq, const el_train_config *c)
+{
+    const uint32_t width = c->batch < s_t.n_samples ? c->batch : s_t.n_samples;
+    const double work = (double)s_t.head.params
+                      * (c->local_steps > 0u ? (double)c->local_steps * width : (double)c->epochs * s_t.n_samples);
+    if (!floor_valid()) {
+        el_tx_error(seq, EL_E_FLOOR, "the build's floor constants are invalid: this device does not train");
+    } else if (el_train_config_check_floor(c, floored()) != EL_CFG_OK) {
+        el_tx_error(seq, EL_E_FLOOR, "configure clipping and Gaussian noise first: the build has a privacy floor");
+    } else if (work > k_max_work) {
+        el_tx_error(seq, EL_E_CONFIG, "the round exceeds the build's compute cap (steps x batch x parameters)");
+    } else if (c->noise_kind != EL_NOISE_NONE && s_t.entropy == EL_ENTROPY_WEAK && !k_testing) {
+        el_tx_error(seq, EL_E_ENTROPY, "the entropy source is weak: no noisy training on this device");
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
 static void on_train(uint16_t seq, size_t len)
 {
     el_train_ctx ctx;
     el_round_result res;
     el_update_info info;
-    el_tx tx;
-    uint32_t t0, t1;
+    el_dp_grid grid;
+    const el_dp_grid *gp = NULL;
+    const el_train_config *c = &s_t.config;
+    double rho = HUGE_VAL, total;
+    uint32_t t0, t1, appearances = 0;
 
     if (len != 0u) {
         el_tx_error(seq, EL_E_LENGTH, "TRAIN has no body");
@@ -302,14 +425,33 @@ static void on_train(uint16_t seq, size_t len)
         el_tx_error(seq, EL_E_STATE, "the model has no trainable head");
         return;
     }
+    if (s_t.have_last && seq == s_t.last_seq) { /* a retransmission: the same release again, free */
+        el_prng replay = s_t.last_rng;
+        send_update(seq, &s_t.last_config, &s_t.last_res, &s_t.last_info, &replay);
+        wipe(&replay, sizeof(replay));
+        return;
+    }
     if (s_t.n_samples == 0u) {
         el_tx_error(seq, EL_E_STATE, "no samples");
         return;
     }
-    if (el_train_config_check_floor(&s_t.config, k_floor_max_clip, k_floor_min_noise) != EL_CFG_OK) {
-        el_tx_error(seq, EL_E_FLOOR, "configure defenses at or above the privacy floor first");
+    if (train_refused(seq, c)) {
         return;
     }
+    if (c->noise_kind == EL_NOISE_GAUSSIAN && c->noise_mult > 0.0f
+        && el_dp_grid_make(c->clip_norm, c->noise_mult, s_t.head.params, &grid)) {
+        gp = &grid;
+    }
+    if (gp != NULL && el_dp_accountable(c)) {
+        appearances = el_dp_appearances(c, s_t.n_samples);
+        rho = el_dp_release_rho(gp, appearances);
+    }
+    total = el_dp_rho_add(s_t.rho, rho);
+    if (floored() && !(el_dp_epsilon(total, k_floor_delta) <= k_floor_epsilon)) {
+        el_tx_error(seq, EL_E_BUDGET, "this release would exceed the privacy budget of the stored samples");
+        return;
+    }
+    s_t.rho = total; /* charged before anything is computed: a failed round stays paid */
     ctx.head = &s_t.head;
     ctx.theta = el_train_theta;
     ctx.theta0 = el_train_theta0;
@@ -323,18 +465,36 @@ static void on_train(uint16_t seq, size_t len)
     ctx.feat_scale = s_t.cut->scale;
     ctx.feat_zero = s_t.cut->zero_point;
     t0 = el_port_ticks();
-    if (el_train_round(&ctx, &s_t.config, &s_t.rng, &res) != EL_OK) {
+    if (el_train_round(&ctx, c, gp, &s_t.rng, &res) != EL_OK) {
         el_tx_error(seq, EL_E_STATE, "training failed");
         return;
     }
     t1 = el_port_ticks();
+    memset(&info, 0, sizeof(info));
     info.boot_id = el_port_boot_id();
     info.samples = s_t.n_samples;
-    info.ticks = t1 - t0;
+    info.ticks = k_testing ? t1 - t0 : 0u;
     info.seeded = s_t.seeded;
-    el_tx_begin(&tx, EL_MSG_UPDATE, seq, el_update_len(&s_t.head, &s_t.config));
-    el_update_write(&s_t.head, el_train_delta, &s_t.config, &res, &info, &s_t.rng, el_tx_put, &tx);
-    el_tx_end(&tx);
+    if (gp != NULL) {
+        info.sens = gp->sens;
+        info.scale = gp->scale;
+        info.exponent = gp->exponent;
+        info.appearances = (uint16_t)(appearances > 0xFFFFu ? 0xFFFFu : appearances);
+    }
+    info.rho_total = s_t.rho;
+    info.eps_total = (float)el_dp_epsilon(s_t.rho, report_delta());
+    info.floor = (uint8_t)floored();
+    if (!k_testing) { /* exact functions of the samples: never sent outside testing builds */
+        res.loss = 0.0f;
+        res.pre_clip_norm = 0.0f;
+    }
+    s_t.last_rng = s_t.rng;
+    s_t.last_config = *c;
+    s_t.last_res = res;
+    s_t.last_info = info;
+    s_t.last_seq = seq;
+    s_t.have_last = 1;
+    send_update(seq, c, &res, &info, &s_t.rng);
 }
 
 int el_app_train_message(uint8_t type, uint16_t seq, const uint8_t *body, size_t len)
@@ -353,7 +513,7 @@ int el_app_train_message(uint8_t type, uint16_t seq, const uint8_t *body, size_t
         if (len != 0u) {
             el_tx_error(seq, EL_E_LENGTH, "CLEAR_SAMPLES has no body");
         } else {
-            s_t.n_samples = 0;
+            forget_samples();
             ack(seq);
         }
         return 1;

@@ -31,10 +31,17 @@ uint32_t el_port_tick_hz(void);
 /** A value that changes at every reset (see each port for its source). */
 uint32_t el_port_boot_id(void);
 
+/** Where el_port_entropy() took its bytes (INFO reports it). */
+enum {
+    EL_ENTROPY_WEAK = 0,     /**< a fallback: timers, boot counters, analog noise */
+    EL_ENTROPY_HARDWARE = 1, /**< the MCU's true random number generator */
+    EL_ENTROPY_OS = 2,       /**< the operating system's CSPRNG (host board) */
+    EL_ENTROPY_EMULATOR = 3  /**< the emulator's host (QEMU semihosting): functional tests only */
+};
+
 /**
- * Fill buf[0..len) from the board's entropy source (the training PRNG key). Returns 1 when the bytes
- * come from a real source (OS, hardware RNG, the QEMU host's /dev/urandom), 0 when the port had to
- * fall back to a weak one (timers, analog noise); buf is filled either way.
+ * Fill buf[0..len) from the board's entropy source (the training PRNG key); buf is filled either way.
+ * @return EL_ENTROPY_*: the source the bytes came from
  */
 int el_port_entropy(uint8_t *buf, size_t len);
 
@@ -54,7 +61,7 @@ void el_port_exit(int code);
 /**
  * @brief Sensor mode: read one reading of the board's own sensor into out[0..channels).
  * @return channels written (e.g. 6: accelerometer x/y/z in g, gyroscope x/y/z in deg/s), or 0 when the
- *         board has no sensor. Blocks until a new reading is available.
+ *         board has no sensor or no reading came within EL_SENSOR_TIMEOUT_MS (default 1000).
  */
 int el_port_sensor_read(float *out, int max_channels);
 

@@ -20,7 +20,9 @@ enum {
     EL_E_FLOOR = 8,   /**< weaker than the build's privacy floor */
     EL_E_SEED = 9,    /**< a seed sent to a build not marked for testing */
     EL_E_FULL = 10,   /**< the sample store is full */
-    EL_E_STATE = 11   /**< the request does not fit the device's state */
+    EL_E_STATE = 11,  /**< the request does not fit the device's state */
+    EL_E_BUDGET = 12, /**< the release would exceed the privacy budget */
+    EL_E_ENTROPY = 13 /**< noise asked of a device with a weak entropy source */
 };
 
 #endif /* EL_TRAIN_MSGS_H */

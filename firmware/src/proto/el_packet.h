@@ -1,9 +1,9 @@
 /**
  * @file el_packet.h
- * @brief Packets and frames of the serial protocol, version 1 (docs/protocol.md).
+ * @brief Packets and frames of the serial protocol, version 2 (docs/protocol.md).
  *
  * Packet layout (little-endian):
- *   [0] u8 version (1)  [1] u8 type  [2] u8 flags (bit0 MORE)  [3] u8 reserved (0)
+ *   [0] u8 version (2)  [1] u8 type  [2] u8 flags (bit0 MORE)  [3] u8 reserved (0)
  *   [4] u16 seq  [6] u16 body length n (0..1024)  [8] body[n]  [8+n] u32 CRC-32 of [0, 8+n)
  * Frame on the wire: COBS(packet) 0x00.
  */
@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define EL_PROTO_VERSION 1u
+#define EL_PROTO_VERSION 2u
 #define EL_PKT_HEADER_LEN 8u
 #define EL_PKT_CRC_LEN 4u
 #define EL_PKT_BODY_MAX 1024u
@@ -57,7 +57,7 @@ typedef enum {
     EL_PKT_ERR_SHORT,    /**< fewer than 12 bytes */
     EL_PKT_ERR_LENGTH,   /**< body length > 1024 or disagrees with the packet length */
     EL_PKT_ERR_CRC,      /**< CRC mismatch */
-    EL_PKT_ERR_VERSION,  /**< version is not 1 */
+    EL_PKT_ERR_VERSION,  /**< version is not EL_PROTO_VERSION */
     EL_PKT_ERR_ARG,      /**< NULL pointer or body too long (writing) */
     EL_PKT_ERR_DST_FULL  /**< destination too small (writing) */
 } el_pkt_status;

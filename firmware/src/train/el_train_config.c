@@ -1,6 +1,8 @@
 /** @file el_train_config.c @brief CONFIGURE decoding, range checks and the privacy floor. */
 #include "train/el_train_config.h"
 
+#include "train/el_dp_account.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -72,29 +74,25 @@ el_cfg_status el_train_config_check_range(const el_train_config *c, uint16_t max
     if (c->noise_mode == EL_NOISE_EVERY_STEP && c->noise_kind != EL_NOISE_NONE && c->clip_mode != EL_CLIP_EXAMPLE) {
         return EL_CFG_RANGE;
     }
+    if (c->noise_kind != EL_NOISE_NONE && c->clip_mode == EL_CLIP_NONE) {
+        return EL_CFG_RANGE; /* noise without clipping bounds nothing */
+    }
     if (!(c->fraction > 0.0f && c->fraction <= 1.0f)) {
         return EL_CFG_RANGE;
     }
     return EL_CFG_OK;
 }
 
-el_cfg_status el_train_config_check_floor(const el_train_config *c, float max_clip, float min_noise)
+el_cfg_status el_train_config_check_floor(const el_train_config *c, int floored)
 {
-    if (max_clip > 0.0f && (c->clip_mode == EL_CLIP_NONE || !(c->clip_norm <= max_clip))) {
-        return EL_CFG_FLOOR;
-    }
-    if (min_noise > 0.0f && (c->noise_kind == EL_NOISE_NONE || !(c->noise_mult >= min_noise))) {
-        return EL_CFG_FLOOR;
-    }
-    return EL_CFG_OK;
+    return floored && !el_dp_accountable(c) ? EL_CFG_FLOOR : EL_CFG_OK;
 }
 
-el_cfg_status el_train_config_validate(const el_train_config *c, uint16_t max_batch, float max_clip,
-                                       float min_noise, int testing)
+el_cfg_status el_train_config_validate(const el_train_config *c, uint16_t max_batch, int floored, int testing)
 {
     el_cfg_status st = el_train_config_check_range(c, max_batch);
     if (st == EL_CFG_OK) {
-        st = el_train_config_check_floor(c, max_clip, min_noise);
+        st = el_train_config_check_floor(c, floored);
     }
     if (st == EL_CFG_OK && c->has_seed && !testing) {
         st = EL_CFG_SEED;

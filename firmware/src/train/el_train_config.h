@@ -29,7 +29,7 @@ typedef struct {
     uint16_t epochs;     /**< 1..1000 when local_steps == 0 */
     uint8_t clip_mode;   /**< EL_CLIP_* */
     uint8_t noise_kind;  /**< EL_NOISE_* */
-    float clip_norm;     /**< finite, >= 0; > 0 when clipping or adding noise */
+    float clip_norm;     /**< finite, >= 0; > 0 when clipping or adding noise (noise needs clipping) */
     float noise_mult;    /**< finite, >= 0 */
     uint8_t noise_mode;  /**< EL_NOISE_ON_UPDATE / EVERY_STEP (the latter needs EL_CLIP_EXAMPLE) */
     uint8_t sparsify;    /**< EL_SPARSE_* */
@@ -57,17 +57,16 @@ void el_train_config_decode(el_train_config *c, const uint8_t body[EL_CONFIGURE_
 el_cfg_status el_train_config_check_range(const el_train_config *c, uint16_t max_batch);
 
 /**
- * The privacy floor: max_clip > 0 requires clip_mode != 0 and C <= max_clip; min_noise > 0 requires
- * noise_kind != 0 and sigma >= min_noise. 0 disables a floor.
+ * The privacy floor (docs/training.md): a floored build accepts only configurations whose cost it can
+ * account (clipping, Gaussian noise, sigma > 0); the budget itself is checked at TRAIN.
  */
-el_cfg_status el_train_config_check_floor(const el_train_config *c, float max_clip, float min_noise);
+el_cfg_status el_train_config_check_floor(const el_train_config *c, int floored);
 
 /**
  * Everything a CONFIGURE must pass, in this order: range (E_CONFIG), floor (E_FLOOR), seed (E_SEED:
  * has_seed in a build with testing == 0).
  */
-el_cfg_status el_train_config_validate(const el_train_config *c, uint16_t max_batch, float max_clip,
-                                       float min_noise, int testing);
+el_cfg_status el_train_config_validate(const el_train_config *c, uint16_t max_batch, int floored, int testing);
 
 #ifdef __cplusplus
 }

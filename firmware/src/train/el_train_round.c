@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "train/el_grid_noise.h"
 #include "train/el_train_kernels.h"
 
 static void load_features(const el_train_ctx *ctx, uint32_t sample, float *x)
@@ -17,9 +18,12 @@ static void load_features(const el_train_ctx *ctx, uint32_t sample, float *x)
 }
 
 /* One SGD step on the samples batch(j), j < count; returns the batch's mean loss. */
-static float run_step(const el_train_ctx *ctx, const el_train_config *c, el_prng *rng, uint32_t first,
-                      uint32_t stride_mod, uint32_t count)
+static float run_step(const el_train_ctx *ctx, const el_train_config *c, const el_dp_grid *grid, el_prng *rng,
+                      uint32_t first, uint32_t stride_mod, uint32_t count)
 {
+    const int dpsgd = grid != NULL && c->noise_mode == EL_NOISE_EVERY_STEP;
+    float *const sum = dpsgd ? ctx->delta : ctx->velocity; /* DP-SGD: the clipped sum is kept apart */
+    const float clip = grid != NULL ? grid->clip_eff : c->clip_norm;
     const el_head *h = ctx->head;
     const uint32_t p = h->params;
     const float inv_count = 1.0f / (float)count;
@@ -27,8 +31,12 @@ static float run_step(const el_train_ctx *ctx, const el_train_config *c, el_prng
     uint32_t i, j;
     uint16_t l;
 
-    for (i = 0; i < p; i++) {
-        ctx->velocity[i] = c->momentum * ctx->velocity[i];
+    if (dpsgd) {
+        memset(sum, 0, (size_t)p * sizeof(float));
+    } else {
+        for (i = 0; i < p; i++) {
+            ctx->velocity[i] = c->momentum * ctx->velocity[i];
+        }
     }
     for (j = 0; j < count; j++) {
         const uint32_t sample = stride_mod ? (first + j) % stride_mod : first + j;
@@ -41,9 +49,9 @@ static float run_step(const el_train_ctx *ctx, const el_train_config *c, el_prng
         load_features(ctx, sample, ctx->act);
         loss_sum += el_train_example_f32(h, ctx->theta, ctx->act, label, &norm2);
         if (c->clip_mode == EL_CLIP_EXAMPLE) {
-            factor = el_clip_scale_f32(sqrtf(norm2), c->clip_norm);
+            factor = el_clip_scale_f32(sqrtf(norm2), clip);
         }
-        coef = factor / (float)count;
+        coef = dpsgd ? factor : factor / (float)count;
         for (l = 0; l < h->layers; l++) {
             a[l] = at;
             at += h->in[l];
@@ -52,10 +60,22 @@ static float run_step(const el_train_ctx *ctx, const el_train_config *c, el_prng
             d[l] = at;
             at += h->out[l];
         }
-        for (l = 0; l < h->layers; l++) {
-            el_dense_grad_accumulate_f32(ctx->velocity + h->offset[2 * l], ctx->velocity + h->offset[2 * l + 1], d[l],
-                                         a[l], h->in[l], h->out[l], coef);
+        if (dpsgd && !(norm2 < INFINITY)) { /* overflow or NaN: the example contributes nothing */
+            coef = 0.0f;
+            memset(ctx->act, 0, (size_t)(at - ctx->act) * sizeof(float)); /* activations and deltas */
         }
+        for (l = 0; l < h->layers; l++) {
+            el_dense_grad_accumulate_f32(sum + h->offset[2 * l], sum + h->offset[2 * l + 1], d[l], a[l], h->in[l],
+                                         h->out[l], coef);
+        }
+    }
+    if (dpsgd) {
+        (void)el_grid_noise_f32(sum, p, grid, 1.0f, (float)count * (float)grid->sens, 0, rng);
+        for (i = 0; i < p; i++) {
+            ctx->velocity[i] = c->momentum * ctx->velocity[i] + sum[i] * inv_count;
+            ctx->theta[i] += -(c->lr * ctx->velocity[i]);
+        }
+        return loss_sum / (float)count;
     }
     if (c->noise_mode == EL_NOISE_EVERY_STEP && c->noise_kind != EL_NOISE_NONE) {
         el_add_noise_f32(ctx->velocity, p, c->noise_kind, c->noise_mult * c->clip_norm, inv_count, rng);
@@ -68,11 +88,12 @@ static float run_step(const el_train_ctx *ctx, const el_train_config *c, el_prng
     return loss_sum / (float)count;
 }
 
-el_status el_train_round(const el_train_ctx *ctx, const el_train_config *c, el_prng *rng, el_round_result *res)
+el_status el_train_round(const el_train_ctx *ctx, const el_train_config *c, const el_dp_grid *grid, el_prng *rng,
+                         el_round_result *res)
 {
     const el_head *h = ctx->head;
     const uint32_t n = ctx->n_samples;
-    uint32_t p, t;
+    uint32_t p, t, i;
     float total = 0.0f, norm;
 
     if (h == NULL || n == 0u || ctx->theta == NULL || ctx->theta0 == NULL || ctx->delta == NULL
@@ -91,7 +112,7 @@ el_status el_train_round(const el_train_ctx *ctx, const el_train_config *c, el_p
         const uint32_t width = c->batch < n ? c->batch : n;
         uint32_t k;
         for (k = 0; k < c->local_steps; k++) {
-            res->loss = run_step(ctx, c, rng, (k * (uint32_t)c->batch) % n, n, width);
+            res->loss = run_step(ctx, c, grid, rng, (k * (uint32_t)c->batch) % n, n, width);
             res->steps++;
         }
     } else {
@@ -99,24 +120,34 @@ el_status el_train_round(const el_train_ctx *ctx, const el_train_config *c, el_p
         for (e = 0; e < c->epochs; e++) {
             for (start = 0; start < n; start += c->batch) {
                 const uint32_t width = n - start < c->batch ? n - start : c->batch;
-                res->loss = run_step(ctx, c, rng, start, 0, width);
+                res->loss = run_step(ctx, c, grid, rng, start, 0, width);
                 res->steps++;
             }
         }
     }
 
+    if (grid != NULL && c->noise_mode == EL_NOISE_EVERY_STEP) { /* DP-SGD: the steps released, d follows */
+        for (i = 0; i < p; i++) {
+            ctx->delta[i] = ctx->theta[i] - ctx->theta0[i];
+        }
+    }
     for (t = 0; t < 2u * h->layers; t++) { /* per tensor, then summed: as the oracle's global norm */
         total += el_sum_squares_f32(ctx->delta + h->offset[t], h->size[t]);
     }
     norm = sqrtf(total);
     res->pre_clip_norm = norm;
-    if (c->clip_mode == EL_CLIP_UPDATE) {
+    res->norm_ok = 1;
+    if (grid != NULL) {
+        if (c->noise_mode == EL_NOISE_ON_UPDATE) { /* clipped to C_eff whatever the clip mode */
+            res->norm_ok = (uint8_t)el_grid_noise_f32(ctx->delta, p, grid, el_clip_scale_f32(norm, grid->clip_eff),
+                                                      (float)grid->sens, 1, rng);
+        }
+        return EL_OK;
+    }
+    if (c->clip_mode == EL_CLIP_UPDATE) { /* every coordinate, whatever the norm */
         const float s = el_clip_scale_f32(norm, c->clip_norm);
-        uint32_t i;
-        if (s != 1.0f) {
-            for (i = 0; i < p; i++) {
-                ctx->delta[i] *= s;
-            }
+        for (i = 0; i < p; i++) {
+            ctx->delta[i] *= s;
         }
     }
     if (c->noise_mode == EL_NOISE_ON_UPDATE && c->noise_kind != EL_NOISE_NONE) {

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "engine/el_status.h"
+#include "train/el_dp_account.h"
 #include "train/el_head.h"
 #include "train/el_prng.h"
 #include "train/el_train_config.h"
@@ -45,14 +46,17 @@ typedef struct {
     uint16_t steps;          /**< SGD steps run */
     float loss;              /**< mean loss of the last batch (before its step) */
     float pre_clip_norm;     /**< ||d|| before update clipping */
+    uint8_t norm_ok;         /**< 0 when the grid's exact norm check failed and zeros were noised */
 } el_round_result;
 
 /**
  * Run a round with configuration c (already validated). rng supplies the noise draws (per-step noise
- * in step order then parameter order; update noise in parameter order).
+ * in step order then parameter order; update noise in parameter order). grid: the fixed-point grid when
+ * c has Gaussian noise with sigma > 0 (discrete Gaussian noise, every clip at grid->clip_eff), else NULL.
  * @return EL_OK, or EL_ERR_ARG when the context is inconsistent (no samples, missing buffers)
  */
-el_status el_train_round(const el_train_ctx *ctx, const el_train_config *c, el_prng *rng, el_round_result *res);
+el_status el_train_round(const el_train_ctx *ctx, const el_train_config *c, const el_dp_grid *grid, el_prng *rng,
+                         el_round_result *res);
 
 /**
  * Forward and backward of one sample whose features are already in a_0 (act[0..in_0)).

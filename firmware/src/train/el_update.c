@@ -65,6 +65,18 @@ static void put_f32(stage *s, float v)
 
 static void put_u8(stage *s, uint8_t v) { put(s, &v, 1); }
 
+static void put_f64(stage *s, double v)
+{
+    uint64_t bits;
+    uint8_t b[8];
+    int i;
+    memcpy(&bits, &v, sizeof(bits));
+    for (i = 0; i < 8; i++) {
+        b[i] = (uint8_t)(bits >> (8 * i));
+    }
+    put(s, b, 8);
+}
+
 static uint32_t value_bytes(uint8_t encoding) { return encoding == EL_ENC_F32 ? 4u : encoding == EL_ENC_F16 ? 2u : 1u; }
 
 uint32_t el_update_block_len(uint32_t n, uint8_t encoding, int sparse)
@@ -112,7 +124,15 @@ static void write_meta(stage *s, const el_head *h, const el_train_config *c, con
     put_u16(s, (uint16_t)(2u * h->layers));
     put_u16(s, c->local_steps == 0 ? c->epochs : 0);
     put_u32(s, el_update_len(h, c) - EL_UPDATE_META_LEN);
-    put_u32(s, 0);
+    put_u32(s, info->sens);
+    put_u32(s, info->scale);
+    put_u16(s, (uint16_t)info->exponent);
+    put_u16(s, info->appearances);
+    put_f64(s, info->rho_total);
+    put_f32(s, info->eps_total);
+    put_u8(s, info->floor);
+    put_u8(s, 0);
+    put_u16(s, 0);
 }
 
 static void write_block(stage *s, uint16_t index, const float *v, uint32_t n, const el_train_config *c,

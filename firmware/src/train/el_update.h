@@ -1,6 +1,6 @@
 /**
  * @file el_update.h
- * @brief The UPDATE message body (docs/protocol.md): 64 bytes of metadata, then one block per tensor,
+ * @brief The UPDATE message body (docs/protocol.md): 88 bytes of metadata, then one block per tensor,
  *        written through a byte sink so that no second copy of the update is needed.
  *
  * Block t (tensor 2l = W_l, 2l+1 = b_l), 4-byte aligned:
@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define EL_UPDATE_META_LEN 64u
+#define EL_UPDATE_META_LEN 88u
 
 /** Receives consecutive bytes of the message body. */
 typedef void (*el_sink_fn)(void *ctx, const uint8_t *data, size_t len);
@@ -32,8 +32,15 @@ typedef void (*el_sink_fn)(void *ctx, const uint8_t *data, size_t len);
 typedef struct {
     uint32_t boot_id;
     uint16_t samples;
-    uint32_t ticks;
-    uint8_t seeded; /**< the PRNG key came from a host seed */
+    uint32_t ticks;        /**< 0 outside testing builds */
+    uint8_t seeded;        /**< the PRNG key came from a host seed */
+    uint32_t sens;         /**< grid sensitivity unit B, 0 without discrete noise */
+    uint32_t scale;        /**< grid noise scale s, 0 without */
+    int16_t exponent;      /**< grid exponent e */
+    uint16_t appearances;  /**< A */
+    double rho_total;      /**< after this release; +inf when unbounded */
+    float eps_total;       /**< after this release, at the device's delta */
+    uint8_t floor;         /**< the build enforces a floor */
 } el_update_info;
 
 /** Bytes of one tensor block with n values sent. */

@@ -10,4 +10,7 @@ void el_test_check(int ok, const char *file, int line, const char *what);
 /** The training tests (test_train.c). */
 void el_test_train(void);
 
+/** The discrete Gaussian sampler, the noise grid and the accountant (test_dp.c). */
+void el_test_dp(void);
+
 #endif /* EL_TEST_H */

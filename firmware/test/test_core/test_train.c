@@ -313,7 +313,7 @@ static void test_train_step(void)
     el_train_config_default(&c);
     c.lr = 0.5f;
     el_prng_seed(&r, 1u);
-    CHECK(el_train_round(&ctx, &c, &r, &res) == EL_OK && res.steps == 1);
+    CHECK(el_train_round(&ctx, &c, NULL, &r, &res) == EL_OK && res.steps == 1);
     /* d = -lr g: g_W = delta x^T = [[-p1, 0], [p1, 0]], g_b = (-p1, p1) */
     CHECK(near(s_delta[0], 0.5f * p1, 1e-6f) && s_delta[1] == 0.0f && near(s_delta[2], -0.5f * p1, 1e-6f));
     CHECK(s_delta[3] == 0.0f && near(s_delta[4], 0.5f * p1, 1e-6f) && near(s_delta[5], -0.5f * p1, 1e-6f));
@@ -324,19 +324,19 @@ static void test_train_step(void)
     /* per-example clipping to C = 0.1: ||g|| = 2 p1, every nonzero |d| = lr C / 2 */
     c.clip_mode = EL_CLIP_EXAMPLE;
     c.clip_norm = 0.1f;
-    CHECK(el_train_round(&ctx, &c, &r, &res) == EL_OK);
+    CHECK(el_train_round(&ctx, &c, NULL, &r, &res) == EL_OK);
     CHECK(near(s_delta[0], 0.025f, 1e-5f) && near(s_delta[2], -0.025f, 1e-5f) && near(s_delta[5], -0.025f, 1e-5f));
 
     /* update clipping to C = 0.1: the same direction, norm 0.1; pre-clip norm reported unclipped */
     c.clip_mode = EL_CLIP_UPDATE;
-    CHECK(el_train_round(&ctx, &c, &r, &res) == EL_OK && near(res.pre_clip_norm, p1, 1e-6f));
+    CHECK(el_train_round(&ctx, &c, NULL, &r, &res) == EL_OK && near(res.pre_clip_norm, p1, 1e-6f));
     CHECK(near(s_delta[0], 0.05f, 1e-5f) && near(s_delta[4], 0.05f, 1e-5f) && near(s_delta[5], -0.05f, 1e-5f));
 
     /* two steps with momentum 0.9: the second step sees theta_1 and v_1 */
     c.clip_mode = EL_CLIP_NONE;
     c.local_steps = 2;
     c.momentum = 0.9f;
-    CHECK(el_train_round(&ctx, &c, &r, &res) == EL_OK && res.steps == 2);
+    CHECK(el_train_round(&ctx, &c, NULL, &r, &res) == EL_OK && res.steps == 2);
     {
         /* theta_1: W = [[1 + p1/2, 0], [-p1/2, 1]], b = (p1/2, -p1/2); logits (1 + p1, -p1) */
         const float z0 = 1.0f + p1, z1 = -p1;
@@ -457,34 +457,43 @@ static void test_update_bytes(void)
     info.samples = 5;
     info.ticks = 99;
     info.seeded = 1;
+    info.sens = 3000u;
+    info.scale = 2500u;
+    info.exponent = -13;
+    info.appearances = 4;
+    info.rho_total = 0.75;
+    info.eps_total = 6.5f;
+    info.floor = 1;
     el_prng_seed(&r, 1u);
     /* W: k = 2 of 4, |-2| and |2| (indices 1, 2): 12 + 4 + 4 = 20; b: k = 1 of 2, tie -> index 0: 12 + 2 + 2 = 16 */
     CHECK(el_update_block_len(2, EL_ENC_F16, 1) == 20 && el_update_block_len(1, EL_ENC_F16, 1) == 16);
-    CHECK(el_update_len(&h, &c) == 64u + 20u + 16u);
+    CHECK(el_update_len(&h, &c) == 88u + 20u + 16u);
     s_out_len = 0;
     el_update_write(&h, d, &c, &res, &info, &r, sink, NULL);
-    CHECK(s_out_len == 100u);
+    CHECK(s_out_len == 124u);
     b = s_out;
     CHECK(rd32(b) == 7u && rd32(b + 4) == 0xABCD1234u && rd16(b + 8) == 5u && rd16(b + 10) == 3u);
     CHECK(rd16(b + 20) == 1u && b[33] == EL_SPARSE_TOPK && b[34] == EL_ENC_F16 && b[35] == 1u);
     CHECK(rd32(b + 48) == 99u && rd16(b + 52) == 2u && rd32(b + 56) == 36u);
-    b = s_out + 64;
+    CHECK(rd32(b + 60) == 3000u && rd32(b + 64) == 2500u && (int16_t)rd16(b + 68) == -13 && rd16(b + 70) == 4u);
+    CHECK(rd32(b + 72) == 0u && rd32(b + 76) == 0x3FE80000u && f32_of(rd32(b + 80)) == 6.5f && b[84] == 1u);
+    b = s_out + 88;
     CHECK(rd16(b) == 0u && b[2] == EL_ENC_F16 && b[3] == 1u && rd16(b + 4) == 2u && rd16(b + 6) == 4u);
     CHECK(rd32(b + 8) == 0x3F800000u);
     CHECK(rd16(b + 12) == 1u && rd16(b + 14) == 2u && rd16(b + 16) == 0xC000u && rd16(b + 18) == 0x4000u);
-    b = s_out + 84;
+    b = s_out + 108;
     CHECK(rd16(b) == 1u && rd16(b + 4) == 1u && rd16(b + 6) == 2u && rd16(b + 12) == 0u && rd16(b + 14) == 0x3C00u);
 
     /* int8, dense: scale = max|v| / 127 per tensor */
     c.sparsify = EL_SPARSE_NONE;
     c.encoding = EL_ENC_INT8;
-    CHECK(el_update_len(&h, &c) == 64u + 16u + 16u);
+    CHECK(el_update_len(&h, &c) == 88u + 16u + 16u);
     s_out_len = 0;
     el_update_write(&h, d, &c, &res, &info, &r, sink, NULL);
-    b = s_out + 64;
-    CHECK(s_out_len == 96u && b[3] == 0u && f32_of(rd32(b + 8)) == 2.0f / 127.0f);
+    b = s_out + 88;
+    CHECK(s_out_len == 120u && b[3] == 0u && f32_of(rd32(b + 8)) == 2.0f / 127.0f);
     CHECK((int8_t)b[12] == 32 && (int8_t)b[13] == -127 && (int8_t)b[14] == 127 && (int8_t)b[15] == 16);
-    b = s_out + 80;
+    b = s_out + 104;
     CHECK((int8_t)b[12] == 127 && (int8_t)b[13] == -127 && b[14] == 0 && b[15] == 0); /* zero padding */
 }
 
@@ -496,7 +505,7 @@ static void test_config_and_floor(void)
     uint8_t body[EL_CONFIGURE_LEN];
 
     el_train_config_default(&ok);
-    CHECK(el_train_config_validate(&ok, 32, 0.0f, 0.0f, 0) == EL_CFG_OK);
+    CHECK(el_train_config_validate(&ok, 32, 0, 0) == EL_CFG_OK);
     /* decode: the defaults' wire image round-trips */
     memset(body, 0, sizeof(body));
     el_f32_to_le(body + 0, 0.25f);
@@ -535,23 +544,25 @@ static void test_config_and_floor(void)
     c = ok; c.fraction = 1.5f;      CHECK(el_train_config_check_range(&c, 32) == EL_CFG_RANGE);
     c = ok; c.encoding = 3;         CHECK(el_train_config_check_range(&c, 32) == EL_CFG_RANGE);
 
-    /* floor: C <= 1, sigma >= 0.5 */
-    CHECK(el_train_config_validate(&ok, 32, 1.0f, 0.5f, 0) == EL_CFG_FLOOR); /* the defaults are below it */
+    c = ok; c.noise_kind = 1; c.clip_norm = 1.0f; c.noise_mult = 1.0f; /* noise without clipping */
+    CHECK(el_train_config_check_range(&c, 32) == EL_CFG_RANGE);
+
+    /* the floor: only what the device can account (clipping, Gaussian noise, sigma > 0) */
+    CHECK(el_train_config_validate(&ok, 32, 1, 0) == EL_CFG_FLOOR); /* the defaults add no noise */
     c = ok; c.clip_mode = 1; c.clip_norm = 1.0f; c.noise_kind = 1; c.noise_mult = 0.5f;
-    CHECK(el_train_config_validate(&c, 32, 1.0f, 0.5f, 0) == EL_CFG_OK);
-    c.clip_norm = 1.01f;            CHECK(el_train_config_validate(&c, 32, 1.0f, 0.5f, 0) == EL_CFG_FLOOR);
-    c.clip_norm = 0.5f; c.noise_mult = 0.49f; CHECK(el_train_config_validate(&c, 32, 1.0f, 0.5f, 0) == EL_CFG_FLOOR);
-    c.noise_mult = 0.5f; c.noise_kind = 0;    CHECK(el_train_config_validate(&c, 32, 1.0f, 0.5f, 0) == EL_CFG_FLOOR);
-    c.noise_kind = 2; c.clip_mode = 0;        CHECK(el_train_config_validate(&c, 32, 1.0f, 0.5f, 0) == EL_CFG_FLOOR);
-    c.clip_mode = 2;                          CHECK(el_train_config_validate(&c, 32, 1.0f, 0.5f, 0) == EL_CFG_OK);
-    CHECK(el_train_config_validate(&c, 32, 1.0f, 0.0f, 0) == EL_CFG_OK);  /* only a clip floor */
-    c.noise_kind = 0;               CHECK(el_train_config_validate(&c, 32, 1.0f, 0.0f, 0) == EL_CFG_OK);
+    CHECK(el_train_config_validate(&c, 32, 1, 0) == EL_CFG_OK);
+    c.clip_norm = 1e-30f;           CHECK(el_train_config_validate(&c, 32, 1, 0) == EL_CFG_OK); /* grid: at TRAIN */
+    c.clip_norm = 1.0f; c.noise_mult = 0.0f; CHECK(el_train_config_validate(&c, 32, 1, 0) == EL_CFG_FLOOR);
+    c.noise_mult = 0.5f; c.noise_kind = 2;   CHECK(el_train_config_validate(&c, 32, 1, 0) == EL_CFG_FLOOR); /* Laplace */
+    c.noise_kind = 0;               CHECK(el_train_config_validate(&c, 32, 1, 0) == EL_CFG_FLOOR);
+    c.noise_kind = 1; c.clip_mode = 2; c.noise_mode = 1; CHECK(el_train_config_validate(&c, 32, 1, 0) == EL_CFG_OK);
+    c.noise_kind = 2;               CHECK(el_train_config_validate(&c, 32, 0, 0) == EL_CFG_OK); /* no floor */
     /* a seed: only in testing builds; range errors come first, then the floor */
     c = ok; c.has_seed = 1;
-    CHECK(el_train_config_validate(&c, 32, 0.0f, 0.0f, 0) == EL_CFG_SEED);
-    CHECK(el_train_config_validate(&c, 32, 0.0f, 0.0f, 1) == EL_CFG_OK);
-    CHECK(el_train_config_validate(&c, 32, 1.0f, 0.0f, 0) == EL_CFG_FLOOR);
-    c.lr = -1.0f;                   CHECK(el_train_config_validate(&c, 32, 1.0f, 0.0f, 0) == EL_CFG_RANGE);
+    CHECK(el_train_config_validate(&c, 32, 0, 0) == EL_CFG_SEED);
+    CHECK(el_train_config_validate(&c, 32, 0, 1) == EL_CFG_OK);
+    CHECK(el_train_config_validate(&c, 32, 1, 0) == EL_CFG_FLOOR);
+    c.lr = -1.0f;                   CHECK(el_train_config_validate(&c, 32, 1, 0) == EL_CFG_RANGE);
 }
 
 void el_test_train(void)
@@ -568,4 +579,5 @@ void el_test_train(void)
     test_head_parse();
     test_update_bytes();
     test_config_and_floor();
+    el_test_dp();
 }

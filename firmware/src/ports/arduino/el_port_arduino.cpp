@@ -26,9 +26,14 @@
 #include "app/el_port.h"
 
 #if defined(ARDUINO_ARCH_ESP32)
+#include <bootloader_random.h>
 #include <esp_system.h>
 #elif defined(NRF52840_XXAA)
 #include <nrf.h>
+#endif
+
+#ifndef EL_SENSOR_TIMEOUT_MS
+#define EL_SENSOR_TIMEOUT_MS 1000
 #endif
 
 #if __has_include(<Arduino_BMI270_BMM150.h>)
@@ -87,8 +92,11 @@ void el_port_init(void)
 int el_port_entropy(uint8_t *buf, size_t len)
 {
 #if defined(ARDUINO_ARCH_ESP32)
+    /* esp_fill_random is only a true RNG while the RF subsystem or the bootloader's entropy source runs */
+    bootloader_random_enable();
     esp_fill_random(buf, len);
-    return 1;
+    bootloader_random_disable();
+    return EL_ENTROPY_HARDWARE;
 #elif defined(NRF52840_XXAA)
     NRF_RNG->CONFIG = 1; /* DERCEN: bias correction */
     NRF_RNG->TASKS_START = 1;
@@ -96,7 +104,7 @@ int el_port_entropy(uint8_t *buf, size_t len)
         buf[i] = nrf_rng_byte();
     }
     NRF_RNG->TASKS_STOP = 1;
-    return 1;
+    return EL_ENTROPY_HARDWARE;
 #elif defined(ARDUINO_ARCH_RP2040) && !defined(ARDUINO_ARCH_MBED)
     for (size_t i = 0; i < len; i += 4) {
         uint32_t w = rp2040.hwrand32();
@@ -104,7 +112,7 @@ int el_port_entropy(uint8_t *buf, size_t len)
             buf[i + k] = (uint8_t)(w >> (8 * k));
         }
     }
-    return 1;
+    return EL_ENTROPY_HARDWARE;
 #else
     uint32_t x = mix32(micros() ^ s_boot_id);
     for (size_t i = 0; i < len; i++) {
@@ -113,7 +121,7 @@ int el_port_entropy(uint8_t *buf, size_t len)
         }
         buf[i] = (uint8_t)x;
     }
-    return 0;
+    return EL_ENTROPY_WEAK;
 #endif
 }
 
@@ -186,7 +194,11 @@ int el_port_sensor_read(float *out, int max_channels)
     if (s_imu_state < 0 || max_channels < 6) {
         return 0;
     }
+    const uint32_t start = millis();
     while (!IMU.accelerationAvailable() || !IMU.gyroscopeAvailable()) {
+        if (millis() - start > (uint32_t)(EL_SENSOR_TIMEOUT_MS)) {
+            return 0; /* the sensor stopped answering: SENSE fails with E_STATE */
+        }
     }
     IMU.readAcceleration(out[0], out[1], out[2]);
     IMU.readGyroscope(out[3], out[4], out[5]);

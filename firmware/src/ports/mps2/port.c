@@ -15,8 +15,9 @@
  * id is a 32-bit mix of both.
  *
  * Entropy (training PRNG key): the host's /dev/urandom through semihosting. Without it (semihosting
- * refused the file) the bytes are a mix of the boot counter, the host clock and SysTick: weak, and
- * el_port_entropy() returns 0.
+ * refused the file) the bytes are a mix of the boot counter, the host clock and SysTick: weak
+ * (EL_ENTROPY_WEAK). Even the host's bytes come from the machine that runs the emulator, i.e. the
+ * server's: EL_ENTROPY_EMULATOR, good for functional tests of the floor, not for security claims.
  *
  * Reset: NVIC_SystemReset (AIRCR.SYSRESETREQ). QEMU's MPS2 machines reset
  * the whole machine on it, reload the image and keep the serial connection.
@@ -66,14 +67,14 @@ int el_port_entropy(uint8_t *buf, size_t len)
 {
     uint32_t x, i;
     if (el_semihost_host_random_bytes(buf, (uint32_t)len)) {
-        return 1;
+        return EL_ENTROPY_EMULATOR;
     }
     x = mix32(s_boot.count ^ el_semihost_time() ^ SYST_CVR);
     for (i = 0; i < len; i++) {
         x = mix32(x + 0x9E3779B9u + i);
         buf[i] = (uint8_t)x;
     }
-    return 0;
+    return EL_ENTROPY_WEAK;
 }
 
 void el_port_init(void)

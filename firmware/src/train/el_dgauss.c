@@ -1,0 +1,96 @@
+/** @file el_dgauss.c @brief Discrete Laplace and discrete Gaussian samplers in exact integer arithmetic. */
+#include "train/el_dgauss.h"
+
+#define BERN_EXP_MAX_K (1u << 14)
+
+uint64_t el_dg_uniform(el_prng *r, uint64_t n)
+{
+    if (n <= 1u) {
+        return 0;
+    }
+    if (n <= 0x100000000ull) {
+        const uint64_t limit = 0x100000000ull - (0x100000000ull % n); /* largest multiple of n <= 2^32 */
+        for (;;) {
+            const uint64_t u = el_prng_u32(r);
+            if (u < limit) {
+                return u % n;
+            }
+        }
+    }
+    {
+        const uint64_t rem = (UINT64_MAX % n + 1u) % n; /* 2^64 mod n */
+        const uint64_t limit = UINT64_MAX - rem;         /* accept u <= limit: a multiple of n values */
+        for (;;) {
+            const uint64_t lo = el_prng_u32(r);
+            const uint64_t u = lo | ((uint64_t)el_prng_u32(r) << 32);
+            if (rem == 0u || u <= limit) {
+                return u % n;
+            }
+        }
+    }
+}
+
+static int bern(el_prng *r, uint64_t num, uint64_t den) { return el_dg_uniform(r, den) < num; }
+
+/* exp(-num/den) for num <= den: K <- 1; while Bern(num / (den K)) K++; 1 when K is odd. */
+static int bern_exp_unit(el_prng *r, uint64_t num, uint64_t den)
+{
+    uint32_t k = 1;
+    while (k < BERN_EXP_MAX_K && bern(r, num, den * k)) {
+        k++;
+    }
+    return (int)(k & 1u);
+}
+
+int el_dg_bern_exp(el_prng *r, uint64_t num, uint64_t den)
+{
+    while (num >= den) { /* exp(-g) = exp(-1)^floor(g) * exp(-(g - floor g)) */
+        if (!bern_exp_unit(r, 1, 1)) {
+            return 0;
+        }
+        num -= den;
+    }
+    return bern_exp_unit(r, num, den);
+}
+
+int32_t el_dg_laplace(el_prng *r, uint32_t t)
+{
+    for (;;) {
+        const uint32_t u = (uint32_t)el_dg_uniform(r, t);
+        uint32_t v = 0, x;
+        int negative;
+        if (!el_dg_bern_exp(r, u, t)) {
+            continue;
+        }
+        while (v <= EL_DGAUSS_MAX_ABS && el_dg_bern_exp(r, 1, 1)) {
+            v++;
+        }
+        x = u + t * v;
+        negative = (int)(el_prng_u32(r) & 1u);
+        if (negative && x == 0u) {
+            continue;
+        }
+        return negative ? -(int32_t)x : (int32_t)x;
+    }
+}
+
+int32_t el_dg_gaussian(el_prng *r, uint32_t s)
+{
+    const uint64_t s2 = (uint64_t)s * s;
+    const uint64_t t = (uint64_t)s + 1u;
+    const uint64_t den = 2u * s2 * t * t; /* < 2^50 for s <= 4096 */
+    for (;;) {
+        const int32_t y = el_dg_laplace(r, (uint32_t)t);
+        const uint32_t a = (uint32_t)(y < 0 ? -y : y);
+        int64_t diff;
+        uint64_t num;
+        if (a > EL_DGAUSS_MAX_ABS) {
+            continue;
+        }
+        diff = (int64_t)a * (int64_t)t - (int64_t)s2; /* |diff| < 2^31 */
+        num = (uint64_t)(diff * diff);
+        if (el_dg_bern_exp(r, num, den)) {
+            return y;
+        }
+    }
+}

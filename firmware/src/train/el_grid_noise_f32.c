@@ -1,0 +1,34 @@
+/** @file el_grid_noise_f32.c @brief Round a vector to the grid, check its norm, add discrete Gaussian noise. */
+#include "train/el_grid_noise.h"
+
+#include <math.h>
+
+#include "train/el_dgauss.h"
+
+int el_grid_noise_f32(float *v, uint32_t n, const el_dp_grid *g, float pre_scale, float bound, int check_norm,
+                      el_prng *rng)
+{
+    const float inv = ldexpf(1.0f, -g->exponent);
+    const float step = ldexpf(1.0f, g->exponent);
+    const uint64_t limit = (uint64_t)g->sens * g->sens;
+    uint64_t sum = 0;
+    int64_t keep;
+    uint32_t i;
+
+    for (i = 0; i < n; i++) {
+        const float x = (v[i] * pre_scale) * inv;
+        const float r = roundf(x);
+        v[i] = fabsf(x) <= bound ? r : 0.0f; /* NaN and infinities too */
+        if (check_norm) {
+            const int64_t q = (int64_t)v[i];
+            const uint64_t sq = (uint64_t)(q * q);
+            sum = sum + sq > limit ? limit + 1u : sum + sq; /* saturates: sq <= limit <= 2^52 */
+        }
+    }
+    keep = (!check_norm || sum <= limit) ? 1 : 0;
+    for (i = 0; i < n; i++) {
+        const int64_t q = (int64_t)v[i] * keep + el_dg_gaussian(rng, g->scale);
+        v[i] = (float)q * step;
+    }
+    return (int)keep;
+}
