@@ -1,6 +1,8 @@
 """On-device training through the serial protocol, checked against the numpy oracle, and the defenses
 the device applies before anything leaves it (including the privacy floor the server cannot lower)."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -9,11 +11,13 @@ from edgeleak.device.model_dir import load_model_dir
 from edgeleak.device.session import open_device
 from edgeleak.errors import EdgeleakError
 from edgeleak.link.client import DeviceError
-from edgeleak.link.messages import ErrorCode
+from edgeleak.link.messages import EntropySource, ErrorCode
+from edgeleak.privacy.grid import epsilon_zcdp, rho_add, round_cost
 from edgeleak.quantize.artifact import DenseLayer, read_head
 from edgeleak.fl.features import cut_features
 from edgeleak.train.config import ClipMode, Encoding, NoiseKind, NoiseMode, Sparsify, TrainConfig
 from edgeleak.train.defenses import global_norm
+from edgeleak.train.dgauss import ChaChaWords
 from edgeleak.train.oracle import flatten_layers, train_round
 
 TOLERANCE = 1e-5
@@ -63,7 +67,7 @@ def test_device_update_equals_the_oracle(zoo_models, basic_motions, boards, boar
     inputs, labels = _round_inputs(model, basic_motions, 6, seed=len(model_name))
     features = _oracle_features(model, inputs)
     layers = _global_weights(model, seed=1)
-    with open_device(boards.get(board_name), model) as session:
+    with open_device(boards.get(board_name), model, build_flags=TESTING) as session:  # testing: norm and loss sent
         client = session.client
         assert session.info.trainable_params == sum(p.size for p in flatten_layers(layers))
         client.load_weights(np.concatenate(flatten_layers(layers)))
@@ -132,46 +136,100 @@ def test_protocol_errors_leave_the_device_usable(zoo_models, basic_motions, boar
         assert info.value.code == ErrorCode.E_LENGTH
 
 
-FLOOR = ("-DEL_FLOOR_MAX_CLIP=1.0f", "-DEL_FLOOR_MIN_NOISE=0.5f")
+FLOOR = ("-DEL_FLOOR_EPSILON=30", "-DEL_FLOOR_DELTA=1e-5")
+NOISY = TrainConfig(learning_rate=0.1, clip_mode=ClipMode.UPDATE, clip_norm=0.8, noise_kind=NoiseKind.GAUSSIAN,
+                    noise_multiplier=1.5, round=3)
 
 
-def test_the_privacy_floor_cannot_be_lowered_by_the_server(zoo_models, basic_motions, boards):
+def test_the_privacy_floor_is_a_budget_the_server_cannot_lower_or_reset(zoo_models, basic_motions, boards):
     model = load_model_dir(zoo_models["imu_cnn"])
     inputs, labels = _round_inputs(model, basic_motions, 4, seed=7)
     with open_device(boards.get("host"), model, build_flags=FLOOR) as session:
         client = session.client
-        assert session.info.floor_max_clip == pytest.approx(1.0) and session.info.floor_min_noise == pytest.approx(0.5)
-        assert not session.info.testing_build
+        info = session.info
+        assert info.floor_epsilon == 30 and info.floor_delta == pytest.approx(1e-5) and info.floored and info.floor_valid
+        assert not info.testing_build and info.entropy_source == EntropySource.OS and info.epsilon_spent == 0
         for x, y in zip(inputs, labels):
             client.add_sample(int(y), x.tobytes())
-        with pytest.raises(DeviceError) as info:
-            client.train()  # nothing configured yet: the defaults would be below the floor
-        assert info.value.code == ErrorCode.E_FLOOR
-        weaker = [
-            TrainConfig(learning_rate=0.1),
-            TrainConfig(learning_rate=0.1, clip_mode=ClipMode.UPDATE, clip_norm=5.0, noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=1.0),
-            TrainConfig(learning_rate=0.1, clip_mode=ClipMode.UPDATE, clip_norm=1.0, noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=0.1),
-            TrainConfig(learning_rate=0.1, clip_mode=ClipMode.UPDATE, clip_norm=1.0),
-        ]
-        for config in weaker:
-            with pytest.raises(DeviceError) as info:
-                client.configure(config)
-            assert info.value.code == ErrorCode.E_FLOOR
-        with pytest.raises(DeviceError) as info:
-            client.configure(TrainConfig(learning_rate=0.1, clip_mode=ClipMode.UPDATE, clip_norm=1.0,
-                                         noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=0.5, seed=42))
-        assert info.value.code == ErrorCode.E_SEED  # only builds marked for testing take a seed
-        client.configure(TrainConfig(learning_rate=0.1, clip_mode=ClipMode.UPDATE, clip_norm=0.8,
-                                     noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=0.75, round=3))
+        with pytest.raises(DeviceError) as err:
+            client.train()  # nothing configured yet: the defaults add no noise
+        assert err.value.code == ErrorCode.E_FLOOR
+        refused = {
+            ErrorCode.E_FLOOR: [TrainConfig(learning_rate=0.1),
+                                TrainConfig(learning_rate=0.1, clip_mode=ClipMode.UPDATE, clip_norm=1.0),
+                                TrainConfig(learning_rate=0.1, clip_mode=ClipMode.UPDATE, clip_norm=1.0,
+                                            noise_kind=NoiseKind.LAPLACE, noise_multiplier=5.0),
+                                TrainConfig(learning_rate=0.1, clip_mode=ClipMode.UPDATE, clip_norm=1.0,
+                                            noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=0.0)],
+            ErrorCode.E_CONFIG: [TrainConfig(learning_rate=0.1, clip_norm=1e-30, noise_kind=NoiseKind.GAUSSIAN,
+                                             noise_multiplier=0.5),  # noise without clipping
+                                 TrainConfig(learning_rate=0.1, clip_mode=ClipMode.UPDATE, clip_norm=1.0,
+                                             noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=500.0)],  # off the grid
+            ErrorCode.E_SEED: [dataclasses.replace(NOISY, seed=42)],
+        }
+        for code, configs in refused.items():
+            for config in configs:
+                with pytest.raises(DeviceError) as err:
+                    client.configure(config)
+                assert err.value.code == code, config
+        client.configure(NOISY)
+        grid, per_round, rho_round = round_cost(NOISY, samples=4, params=info.trainable_params)
         update = client.train()
+        train_seq = client.last_seq
         meta = update.meta
-        assert (meta.round, meta.clip_mode, meta.noise_kind) == (3, ClipMode.UPDATE, NoiseKind.GAUSSIAN)
-        assert meta.clip_norm == pytest.approx(0.8) and meta.noise_multiplier == pytest.approx(0.75) and not meta.seeded
-        # The noise is really there: its spread matches sigma * C over the head's coordinates.
-        clipped_norm = min(meta.pre_clip_norm, 0.8)
-        spread = np.std(update.flat())
-        assert spread == pytest.approx(0.75 * 0.8, rel=0.1)
-        assert np.linalg.norm(update.flat()) > 3 * clipped_norm
+        assert (meta.round, meta.clip_mode, meta.noise_kind, meta.floor_enforced) == (3, ClipMode.UPDATE, NoiseKind.GAUSSIAN, True)
+        assert (meta.sensitivity_units, meta.noise_units, meta.grid_exponent) == (grid.sens, grid.scale, grid.exponent)
+        assert meta.compositions == per_round == 1 and meta.rho_total == rho_add(0.0, rho_round)
+        assert meta.epsilon_total == pytest.approx(epsilon_zcdp(meta.rho_total, 1e-5), rel=1e-6)
+        # no side channels outside testing builds
+        assert meta.pre_clip_norm == 0 and meta.loss == 0 and meta.ticks == 0 and not meta.seeded
+        assert client.stats().ticks == 0
+        # the noise is there and on the grid: multiples of 2^e with the spread of s grid steps
+        values = update.flat() / grid.step
+        np.testing.assert_array_equal(values, np.round(values))
+        assert np.std(values) == pytest.approx(grid.scale, rel=0.1)
+        # a retransmitted TRAIN (same sequence number) gets the same update back and costs nothing
+        again = client.train(seq=train_seq)
+        np.testing.assert_array_equal(again.flat(), update.flat())
+        assert again.meta.rho_total == meta.rho_total and client.hello().rho_spent == meta.rho_total
+        # the budget: rounds until the next one would pass epsilon_max, then E_BUDGET and nothing more is charged
+        released = 1
+        while True:
+            try:
+                client.train()
+            except DeviceError as err:
+                assert err.code == ErrorCode.E_BUDGET
+                break
+            released += 1
+            assert released < 100
+        spent = client.hello()
+        rho = 0.0
+        for _ in range(released):
+            rho = rho_add(rho, rho_round)
+        assert spent.rho_spent == rho and spent.epsilon_spent <= 30
+        assert epsilon_zcdp(rho_add(rho, rho_round), 1e-5) > 30
+        with pytest.raises(DeviceError) as err:
+            client.train()
+        assert err.value.code == ErrorCode.E_BUDGET and client.hello().rho_spent == rho
+        # the budget is only ever reset together with the samples
+        client.clear_samples()
+        assert client.hello().rho_spent == 0
+        with pytest.raises(DeviceError) as err:
+            client.train()
+        assert err.value.code == ErrorCode.E_STATE and "no samples" in str(err.value)
+        # hostile weights are refused
+        with pytest.raises(DeviceError) as err:
+            client.load_weights(np.full(info.trainable_params, np.nan, np.float32))
+        assert err.value.code == ErrorCode.E_CONFIG
+
+
+def test_a_floor_the_device_cannot_enforce_is_refused_at_build_time(zoo_models, boards):
+    model = load_model_dir(zoo_models["imu_cnn"])
+    for flags in (("-DEL_FLOOR_EPSILON=-1",), ("-DEL_FLOOR_EPSILON=nan",), ("-DEL_FLOOR_EPSILON=8", "-DEL_FLOOR_DELTA=0.5"),
+                  ("-DEL_FLOOR_MAX_CLIP=1.0f",)):
+        with pytest.raises(EdgeleakError):
+            with open_device(boards.get("host"), model, build_flags=flags):
+                pass
 
 
 TESTING = ("-DEL_TESTING_BUILD=1",)
@@ -202,3 +260,29 @@ def test_seeded_noise_repeats_only_in_testing_builds(zoo_models, basic_motions, 
                         TrainConfig(**{**config.__dict__, "noise_kind": NoiseKind.NONE, "seed": None}))
     residual = a.flat() - np.concatenate(clean.delta)
     assert np.std(residual) == pytest.approx(0.1 * np.sqrt(2) / 3 * 0.1, rel=0.1)
+
+
+def test_seeded_discrete_gaussian_noise_is_the_oracles_draw_for_draw(zoo_models, basic_motions, boards):
+    model = load_model_dir(zoo_models["mlp"])
+    inputs, labels = _round_inputs(model, basic_motions, 3, seed=9)
+    layers = read_head(model.artifact)
+    features = _oracle_features(model, inputs)
+    configs = [TrainConfig(learning_rate=0.2, batch_size=3, clip_mode=ClipMode.PER_EXAMPLE, clip_norm=0.5,
+                           noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=0.8, seed=77),
+               TrainConfig(learning_rate=0.2, batch_size=2, local_steps=2, clip_mode=ClipMode.PER_EXAMPLE, clip_norm=0.5,
+                           noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=0.8, noise_mode=NoiseMode.STEP, seed=78)]
+    with open_device(boards.get("host"), model, build_flags=TESTING) as session:
+        client = session.client
+        for x, y in zip(inputs, labels):
+            client.add_sample(int(y), x.tobytes())
+        for config in configs:
+            client.configure(config)
+            update = client.train()
+            oracle = train_round(layers, features, labels, config, words=ChaChaWords(config.seed))
+            device, reference = update.flat(), np.concatenate(oracle.delta)
+            grid, _, _ = round_cost(config, samples=3, params=len(device))
+            if config.noise_mode == NoiseMode.UPDATE:  # integers on the grid: equal but for rounding at a boundary
+                assert np.mean(device == reference) > 0.999 and np.max(np.abs(device - reference)) <= grid.step
+            else:  # the noisy steps feed the next ones: equal to float tolerance
+                assert np.linalg.norm(device - reference) <= 1e-4 * np.linalg.norm(reference)
+            assert update.meta.noise_units == grid.scale and update.meta.pre_clip_norm > 0  # testing build

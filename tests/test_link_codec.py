@@ -53,11 +53,11 @@ def test_any_single_bit_flip_is_detected(body, position):
 
 
 def test_length_and_version_are_checked():
-    raw = struct.pack("<BBBBHH", 1, 2, 0, 0, 1, 5) + b"abc"
+    raw = struct.pack("<BBBBHH", 2, 2, 0, 0, 1, 5) + b"abc"
     with pytest.raises(PacketError, match="disagrees"):
         decode_frame(cobs_encode(raw + struct.pack("<I", zlib.crc32(raw))))
-    raw = struct.pack("<BBBBHH", 2, 2, 0, 0, 1, 0)
-    with pytest.raises(PacketError, match="version 2"):
+    raw = struct.pack("<BBBBHH", 1, 2, 0, 0, 1, 0)
+    with pytest.raises(PacketError, match="version 1"):
         decode_frame(cobs_encode(raw + struct.pack("<I", zlib.crc32(raw))))
     with pytest.raises(ValueError, match="chunk"):
         encode_packet(Packet(2, 1, bytes(MAX_BODY + 1)))

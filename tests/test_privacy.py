@@ -8,11 +8,30 @@ from edgeleak.privacy.rero import prior_success_rate, rero_bound, rero_bound_dp,
 from edgeleak.train.config import ClipMode, NoiseKind, NoiseMode, TrainConfig
 
 
-def test_update_noise_matches_the_documented_dp_accounting_figures():
+def test_update_noise_is_the_devices_discrete_gaussian_at_replace_one_sensitivity():
+    # C = 1, σ = 1, P = 500: grid step 2^-11, B = 2048, s = 2048, so the effective multiplier is s / 2B = 0.5
     config = TrainConfig(clip_mode=ClipMode.UPDATE, clip_norm=1.0, noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=1.0)
-    spend = privacy_spend(config, rounds=100, samples_per_round=8, parameters=500)
-    assert spend.epsilon_rdp == pytest.approx(96.1, abs=0.1) and spend.epsilon_pld == pytest.approx(91.8, abs=0.1)
-    assert spend.unit == "device-round update" and spend.compositions == 100 and spend.gdp_mu == pytest.approx(10.0)
+    spend = privacy_spend(config, rounds=4, samples_per_round=8, parameters=500)
+    assert spend.noise_multiplier == 0.5 and spend.unit == "stored sample set" and spend.compositions == 4
+    assert spend.gdp_mu == pytest.approx(4.0) and spend.rho == pytest.approx(8.0)
+    # dp-accounting on the continuous Gaussian: RDP 25.93, PLD 24.38 (μ = 4); the device's zCDP figure is never lower
+    assert spend.epsilon_rdp == pytest.approx(25.93, abs=0.01) and spend.epsilon_pld == pytest.approx(24.38, abs=0.01)
+    assert spend.epsilon_rdp * (1 - 1e-9) <= spend.epsilon_device <= spend.epsilon_pld * 1.12
+
+
+@pytest.mark.parametrize("sigma", [0.3, 0.7, 1.0, 2.5, 6.0])
+@pytest.mark.parametrize("rounds", [1, 10, 200])
+@pytest.mark.parametrize("mode", ["update", "dp-sgd"])
+def test_the_device_figure_is_never_below_dp_accounting_and_within_its_tolerance(sigma, rounds, mode):
+    extra = {"noise_mode": NoiseMode.STEP, "clip_mode": ClipMode.PER_EXAMPLE, "batch_size": 3, "local_steps": 4} \
+        if mode == "dp-sgd" else {"clip_mode": ClipMode.UPDATE}
+    config = TrainConfig(clip_norm=0.7, noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=sigma, **extra)
+    spend = privacy_spend(config, rounds=rounds, samples_per_round=5, parameters=2000)
+    assert spend.finite
+    assert spend.epsilon_device >= spend.epsilon_rdp * (1 - 1e-9)  # a subset of dp-accounting's orders
+    assert spend.epsilon_device <= spend.epsilon_rdp * 1.01 + 1e-9  # documented tolerance against RDP
+    if not math.isnan(spend.epsilon_pld):
+        assert spend.epsilon_pld <= spend.epsilon_device <= spend.epsilon_pld * 1.12 + 1e-6
 
 
 def test_more_noise_and_fewer_rounds_spend_less():
@@ -22,9 +41,10 @@ def test_more_noise_and_fewer_rounds_spend_less():
     assert eps(0.5, 10) > eps(1.0, 10) > eps(2.0, 10) > eps(2.0, 5)
 
 
-def test_no_noise_or_no_clip_means_no_guarantee():
+def test_no_noise_laplace_or_a_grid_that_does_not_fit_means_no_guarantee():
     for config in (TrainConfig(), TrainConfig(clip_mode=ClipMode.UPDATE, clip_norm=1.0),
-                   TrainConfig(clip_mode=ClipMode.NONE, noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=1.0, clip_norm=1.0)):
+                   TrainConfig(clip_mode=ClipMode.UPDATE, noise_kind=NoiseKind.LAPLACE, noise_multiplier=1.0, clip_norm=1.0),
+                   TrainConfig(clip_mode=ClipMode.UPDATE, noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=1000.0, clip_norm=1.0)):
         spend = privacy_spend(config, rounds=3, samples_per_round=4, parameters=10)
         assert math.isinf(spend.epsilon) and not spend.finite and rero_bound(0.1, spend) == 1.0
 
@@ -37,17 +57,10 @@ def test_dp_sgd_counts_the_steps_a_sample_takes_part_in():
     assert spend.unit == "training sample" and spend.compositions == 6
 
 
-def test_laplace_noise_is_accounted_with_the_l1_sensitivity():
-    config = TrainConfig(clip_mode=ClipMode.UPDATE, clip_norm=1.0, noise_kind=NoiseKind.LAPLACE, noise_multiplier=10.0)
-    small = privacy_spend(config, rounds=1, samples_per_round=1, parameters=4)
-    large = privacy_spend(config, rounds=1, samples_per_round=1, parameters=400)
-    assert small.epsilon < large.epsilon and small.gdp_mu is None
-
-
 def test_tiny_noise_is_accounted_without_exhausting_memory():
     import resource
 
-    config = TrainConfig(clip_mode=ClipMode.UPDATE, clip_norm=1.0, noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=0.01)
+    config = TrainConfig(clip_mode=ClipMode.UPDATE, clip_norm=1.0, noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=0.05)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     spend = privacy_spend(config, rounds=2, samples_per_round=1, parameters=100)
     assert spend.epsilon > 1000 and math.isnan(spend.epsilon_pld) and spend.epsilon == spend.epsilon_rdp

@@ -117,19 +117,27 @@ class DeviceClient:
     def clear_samples(self) -> None:
         self.request(MsgType.CLEAR_SAMPLES, b"", MsgType.ACK)
 
-    def train(self) -> Update:
-        """Run a round on the stored samples; the device answers with its update."""
-        body = self.request(MsgType.TRAIN, b"", MsgType.UPDATE)
+    def train(self, *, seq: int | None = None) -> Update:
+        """Run a round on the stored samples; the device answers with its update. ``seq`` resends a TRAIN with
+        that sequence number: the device answers a retransmission of its last TRAIN with the same update."""
+        body = self.request(MsgType.TRAIN, b"", MsgType.UPDATE, seq=seq)
         try:
             return parse_update(body)
         except UpdateFormatError as exc:
             raise EdgeleakError(f"the device sent a malformed update: {exc}") from None
 
     # -- mechanics --------------------------------------------------------------------------
-    def request(self, mtype: MsgType, body: bytes, reply_type: MsgType) -> bytes:
-        """Send a message and return the body of its reply, resending when the device reports a CRC error."""
-        self._seq = (self._seq + 1) & 0xFFFF
-        seq = self._seq
+    @property
+    def last_seq(self) -> int:
+        """The sequence number of the last request sent."""
+        return self._seq
+
+    def request(self, mtype: MsgType, body: bytes, reply_type: MsgType, *, seq: int | None = None) -> bytes:
+        """Send a message and return the body of its reply, resending when the device reports a CRC error.
+        ``seq`` reuses a sequence number (a retransmission); by default the next one is taken."""
+        if seq is None:
+            self._seq = (self._seq + 1) & 0xFFFF
+            seq = self._seq
         frames = encode_message(mtype, seq, body)
         for attempt in range(self.retries + 1):
             self._send(frames)

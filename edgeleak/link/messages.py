@@ -1,4 +1,4 @@
-"""Message types and body layouts of protocol version 1 (docs/protocol.md)."""
+"""Message types and body layouts of protocol version 2 (docs/protocol.md)."""
 
 from __future__ import annotations
 
@@ -39,9 +39,21 @@ class ErrorCode(IntEnum):
     E_SEED = 9
     E_FULL = 10
     E_STATE = 11
+    E_BUDGET = 12
+    E_ENTROPY = 13
+
+
+class EntropySource(IntEnum):
+    """Where the device's PRNG key came from (INFO)."""
+
+    WEAK = 0
+    HARDWARE = 1
+    OS = 2
+    EMULATOR = 3  # the emulator's host: the server's own machine, so a functional test only
 
 
 _INFO = struct.Struct("<HHI32sIIIHHHH")
+_TRAIN_TAIL = struct.Struct("<ffBBBBdfI")  # after the head shapes (docs/protocol.md, INFO)
 
 
 @dataclass(frozen=True)
@@ -61,9 +73,18 @@ class DeviceInfo:
     firmware_version: str
     trainable_params: int = 0
     head_shapes: tuple[tuple[int, int], ...] = ()
-    floor_max_clip: float = 0.0  # 0: no floor
-    floor_min_noise: float = 0.0  # 0: no floor
+    floor_epsilon: float = 0.0  # epsilon_max of the device's budget; 0: no floor
+    floor_delta: float = 1e-5  # the delta the device reports epsilon at
     testing_build: bool = False
+    entropy_source: EntropySource = EntropySource.WEAK
+    floor_valid: bool = True  # False: the build's floor constants are invalid and it refuses every TRAIN
+    rho_spent: float = 0.0  # zCDP spent on the stored samples; inf when unbounded
+    epsilon_spent: float = 0.0  # at floor_delta; inf when unbounded
+    max_round_work: int = 0  # compute cap: example-parameter products per round
+
+    @property
+    def floored(self) -> bool:
+        return self.floor_epsilon != 0.0
 
 
 def parse_info(body: bytes) -> DeviceInfo:
@@ -80,11 +101,16 @@ def parse_info(body: bytes) -> DeviceInfo:
     params, n_layers = struct.unpack_from("<IH", rest)
     shapes = tuple(struct.unpack_from("<HH", rest, 6 + 4 * k) for k in range(min(n_layers, 3)))
     tail = 6 + 4 * len(shapes)
-    if len(rest) < tail + 9:
+    if len(rest) < tail + _TRAIN_TAIL.size:
         raise ValueError("INFO training fields are truncated")
-    max_clip, min_noise, testing = struct.unpack_from("<ffB", rest, tail)
-    return dataclasses.replace(info, trainable_params=params, head_shapes=shapes, floor_max_clip=max_clip,
-                               floor_min_noise=min_noise, testing_build=bool(testing))
+    eps_max, delta, testing, entropy, flags, _, rho, eps, cap = _TRAIN_TAIL.unpack_from(rest, tail)
+    try:
+        source = EntropySource(entropy)
+    except ValueError:
+        raise ValueError(f"INFO names an unknown entropy source {entropy}") from None
+    return dataclasses.replace(info, trainable_params=params, head_shapes=shapes, floor_epsilon=eps_max,
+                               floor_delta=delta, testing_build=bool(testing), entropy_source=source,
+                               floor_valid=bool(flags & 1), rho_spent=rho, epsilon_spent=eps, max_round_work=cap)
 
 
 @dataclass(frozen=True)

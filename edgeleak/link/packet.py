@@ -1,4 +1,4 @@
-"""Packets of protocol version 1: header, body, CRC-32; framed with COBS and a 0x00 delimiter."""
+"""Packets of protocol version 2: header, body, CRC-32; framed with COBS and a 0x00 delimiter."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from edgeleak.link.cobs import CobsError, cobs_decode, cobs_encode
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 HEADER = struct.Struct("<BBBBHH")
 MAX_BODY = 1024
 FLAG_MORE = 0x01

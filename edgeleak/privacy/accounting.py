@@ -1,12 +1,15 @@
-"""(ε, δ) of a session's on-device defenses with dp-accounting (PLD, with RDP alongside).
+"""(ε, δ) of a session's on-device defenses with dp-accounting (PLD, with RDP alongside), for exactly the mechanism
+the device runs (docs/training.md, docs/privacy.md).
 
-What is protected, by defense (documented in docs/privacy.md):
-- update clipping to C plus noise of scale σC once on the update: the device's whole contribution to a
-  round is a Gaussian (or Laplace) mechanism with noise multiplier σ, composed over the rounds it took part in;
-- DP-SGD (per-example clipping plus noise at every step): each sample is a Gaussian mechanism with noise
-  multiplier σ at every step whose batch holds it; batches are fixed (no subsampling amplification), so the
-  composition counts the steps in which a sample takes part, over all rounds;
-- clipping alone, sparsification or encodings give no formal guarantee: ε = ∞.
+Neighbouring sample sets differ by replacing one stored window. What is protected, by defense:
+- clipping plus Gaussian noise once on the update: the update is clipped to C_eff, rounded to the grid and gets
+  discrete Gaussian noise of scale s grid steps; its sensitivity is 2B grid steps whatever the data, so one round is
+  a Gaussian mechanism with noise multiplier s/(2B) that covers any change of the whole stored set;
+- DP-SGD (per-example clipping plus noise at every step): the same mechanism at every step whose batch holds a
+  window; batches are fixed (no subsampling amplification), so a round composes A of them for one window;
+- anything else (clipping alone, Laplace, σ = 0, sparsification, encodings): ε = ∞.
+The device keeps the same account in zCDP (``edgeleak.privacy.grid``): ``epsilon_device`` is its figure, never below
+the RDP figure here and at most about 10% above PLD's.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from edgeleak.train.config import ClipMode, NoiseKind, NoiseMode, TrainConfig
+from edgeleak.privacy import grid as device_grid
+from edgeleak.train.config import NoiseMode, TrainConfig
 
 DELTA = 1e-5
 
@@ -30,14 +34,20 @@ class PrivacySpend:
     epsilon_pld: float  # nan when not computed (ε beyond PLD_LIMIT)
     epsilon_rdp: float
     delta: float
-    unit: str  # what one ε protects: "device-round update" or "training sample"
+    unit: str  # what one ε protects: "stored sample set" (noise on the update) or "training sample" (DP-SGD)
     compositions: int  # mechanisms composed
-    noise_multiplier: float
+    noise_multiplier: float  # effective: s / (2B) at sensitivity 1
     gdp_mu: float | None  # μ of the composed Gaussian mechanism (for the tight ReRo bound), None if not Gaussian
+    epsilon_device: float = math.inf  # what the device computes for the same releases (zCDP over its order grid)
+    rho: float = math.inf  # zCDP of all releases, rounded up as on the device
 
     @property
     def finite(self) -> bool:
         return math.isfinite(self.epsilon)
+
+
+def _unit(config: TrainConfig) -> str:
+    return "training sample" if config.noise_mode == NoiseMode.STEP else "stored sample set"
 
 
 def _no_guarantee(unit: str) -> PrivacySpend:
@@ -45,7 +55,7 @@ def _no_guarantee(unit: str) -> PrivacySpend:
 
 
 def sample_appearances(config: TrainConfig, samples: int) -> int:
-    """The most steps of one round in which any single sample takes part."""
+    """The most steps of one round in which any single sample takes part (counted from the schedule)."""
     from edgeleak.train.oracle import batch_schedule
 
     counts = [0] * samples
@@ -57,33 +67,23 @@ def sample_appearances(config: TrainConfig, samples: int) -> int:
 
 def privacy_spend(config: TrainConfig, *, rounds: int, samples_per_round: int, parameters: int,
                   delta: float = DELTA) -> PrivacySpend:
-    """ε at ``delta`` after ``rounds`` rounds with the defenses of ``config``."""
+    """ε at ``delta`` after ``rounds`` rounds with the defenses of ``config`` on ``parameters`` parameters."""
     import dp_accounting
     from dp_accounting import pld, rdp
 
-    if config.noise_kind == NoiseKind.NONE or config.noise_multiplier <= 0 or config.clip_mode == ClipMode.NONE:
-        return _no_guarantee("training sample" if config.clip_mode == ClipMode.PER_EXAMPLE else "device-round update")
-    sigma = config.noise_multiplier
-    if config.noise_mode == NoiseMode.STEP:
-        unit = "training sample"
-        count = rounds * sample_appearances(config, samples_per_round)
-    else:
-        unit = "device-round update"
-        count = rounds
-    if config.noise_kind == NoiseKind.GAUSSIAN:
-        event = dp_accounting.GaussianDpEvent(sigma)
-        mu = math.sqrt(count) / sigma
-    else:
-        # Laplace of scale σC on an L2-clipped vector: its L1 sensitivity is at most sqrt(d)·C.
-        event = dp_accounting.LaplaceDpEvent(sigma / math.sqrt(parameters))
-        mu = None
-    composed = dp_accounting.SelfComposedDpEvent(event, count)
-    try:
-        eps_rdp = float(rdp.RdpAccountant().compose(composed).get_epsilon(delta))
-    except Exception:  # RDP does not support every event (e.g. Laplace in some versions)
-        eps_rdp = math.nan
+    grid, per_round, rho_round = device_grid.round_cost(config, samples=samples_per_round, params=parameters)
+    if grid is None or not math.isfinite(rho_round):
+        return _no_guarantee(_unit(config))
+    multiplier = grid.scale / (2.0 * grid.sens)
+    count = rounds * per_round
+    rho = 0.0
+    for _ in range(rounds):
+        rho = device_grid.rho_add(rho, rho_round)
+    composed = dp_accounting.SelfComposedDpEvent(dp_accounting.GaussianDpEvent(multiplier), count)
+    eps_rdp = float(rdp.RdpAccountant().compose(composed).get_epsilon(delta))
     eps_pld = math.nan
-    if not eps_rdp > PLD_LIMIT:  # also when RDP could not say
+    if not eps_rdp > PLD_LIMIT:
         eps_pld = float(pld.PLDAccountant().compose(composed).get_epsilon(delta))
     headline = eps_pld if not math.isnan(eps_pld) else eps_rdp
-    return PrivacySpend(headline, eps_pld, eps_rdp, delta, unit, count, sigma, mu)
+    return PrivacySpend(headline, eps_pld, eps_rdp, delta, _unit(config), count, multiplier,
+                        math.sqrt(count) / multiplier, device_grid.epsilon_zcdp(rho, delta), rho)

@@ -26,6 +26,24 @@ def clip_scale(norm: float, clip_norm: float) -> np.float32:
     return np.float32(np.float32(clip_norm) / np.float32(norm))
 
 
+def grid_noise(flat: np.ndarray, grid, pre_scale: np.float32, bound: np.float32, check_norm: bool,
+               words) -> tuple[np.ndarray, bool]:
+    """Round to the grid, check the norm exactly, add discrete Gaussian noise (firmware el_grid_noise_f32):
+    q = round_half_away((v·pre_scale)·2^-e), 0 where |x| > bound or not finite; all zero when Σq² > B² (with
+    ``check_norm``); returns float32((q + n)·2^e) and whether the check passed."""
+    from edgeleak.train.dgauss import discrete_gaussian_vector
+
+    inv = np.float32(math.ldexp(1.0, -grid.exponent))
+    with np.errstate(invalid="ignore", over="ignore"):
+        x = ((flat.astype(np.float32) * np.float32(pre_scale)).astype(np.float32) * inv).astype(np.float32)
+        wide = x.astype(np.float64)
+        rounded = np.sign(wide) * np.floor(np.abs(wide) + 0.5)
+        q = np.where(np.abs(x) <= bound, rounded, 0.0).astype(np.int64)
+    ok = not check_norm or sum(int(v) * int(v) for v in q) <= grid.sens * grid.sens
+    noisy = q * (1 if ok else 0) + discrete_gaussian_vector(words, grid.scale, len(q))
+    return (noisy.astype(np.float32) * np.float32(math.ldexp(1.0, grid.exponent))).astype(np.float32), ok
+
+
 def top_k_indices(values: np.ndarray, fraction: float) -> np.ndarray:
     """Ascending indices of the ``max(1, ceil(f n))`` largest magnitudes; ties keep the lower index."""
     k = max(1, math.ceil(fraction * len(values)))

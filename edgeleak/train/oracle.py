@@ -10,7 +10,8 @@ import numpy as np
 
 from edgeleak.quantize.artifact import DenseLayer
 from edgeleak.train.config import ClipMode, NoiseKind, NoiseMode, Sparsify, TrainConfig
-from edgeleak.train.defenses import clip_scale, encode_decode, global_norm, top_k_indices
+from edgeleak.train.defenses import clip_scale, encode_decode, global_norm, grid_noise, top_k_indices
+from edgeleak.train.dgauss import GeneratorWords, Words
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class OracleRound:
     pre_clip_norm: float
     loss: float  # mean loss of the last batch, before its step
     steps: int
+    norm_ok: bool = True  # False when the grid's exact norm check failed (zeros were noised)
 
 
 def features_from_cut(cut_int8: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
@@ -80,14 +82,40 @@ def _noise(rng: np.random.Generator | None, kind: NoiseKind, scale: float, n: in
     return rng.laplace(0.0, scale, n).astype(np.float32)
 
 
+def _split(flat: np.ndarray, like: list[np.ndarray]) -> list[np.ndarray]:
+    out, at = [], 0
+    for t in like:
+        out.append(flat[at:at + len(t)].astype(np.float32))
+        at += len(t)
+    return out
+
+
 def train_round(layers: list[DenseLayer], x: np.ndarray, y: np.ndarray, config: TrainConfig,
-                rng: np.random.Generator | None = None) -> OracleRound:
-    """One round from global weights ``layers`` on features ``x`` (N, F) and labels ``y``."""
+                rng: np.random.Generator | None = None, words: Words | None = None) -> OracleRound:
+    """One round from global weights ``layers`` on features ``x`` (N, F) and labels ``y``.
+
+    Gaussian noise with σ > 0 follows the device exactly: the grid, the clip at C_eff, the rounding and the
+    discrete Gaussian draws in the device's order, from ``words`` (e.g. ``ChaChaWords(seed)`` to reproduce a
+    seeded testing build) or from ``rng``."""
+    from edgeleak.privacy.grid import make_grid
+
     shapes = [(layer.weights.shape[1], layer.weights.shape[0]) for layer in layers]
     params = flatten_layers(layers)
+    theta0 = [p.copy() for p in params]
     velocity = [np.zeros_like(p) for p in params]
     delta = [np.zeros_like(p) for p in params]
     lr, mu = np.float32(config.learning_rate), np.float32(config.momentum)
+    grid = None
+    if config.noise_kind == NoiseKind.GAUSSIAN and config.noise_multiplier > 0:
+        grid = make_grid(config.clip_norm, config.noise_multiplier, sum(len(p) for p in params))
+        if grid is None:
+            raise ValueError("the noise multiplier and clip norm do not fit the device's noise grid")
+        if words is None:
+            if rng is None:
+                raise ValueError("the oracle needs an rng or a word stream to simulate noise")
+            words = GeneratorWords(rng)
+    dpsgd = grid is not None and config.noise_mode == NoiseMode.STEP
+    clip = grid.clip_eff if grid is not None else config.clip_norm
     schedule = batch_schedule(len(x), config)
     loss = 0.0
     for batch in schedule:
@@ -97,13 +125,24 @@ def train_round(layers: list[DenseLayer], x: np.ndarray, y: np.ndarray, config: 
             g, l_i = example_gradient(params, shapes, x[i], int(y[i]))
             losses.append(l_i)
             if config.clip_mode == ClipMode.PER_EXAMPLE:
-                factor = clip_scale(global_norm(g), config.clip_norm)
-                g = [(t * factor).astype(np.float32) for t in g]
+                norm = global_norm(g)
+                factor = clip_scale(norm, clip) if math.isfinite(norm) or not dpsgd else np.float32(0)
+                g = [(t * factor).astype(np.float32) if math.isfinite(norm) or not dpsgd else np.zeros_like(t) for t in g]
             total = [(a + b).astype(np.float32) for a, b in zip(total, g)]
+        count = np.float32(len(batch))
+        if dpsgd:
+            flat = np.concatenate(total)
+            bound = np.float32(count * np.float32(grid.sens))
+            noisy, _ = grid_noise(flat, grid, np.float32(1.0), bound, False, words)
+            inv_count = np.float32(np.float32(1.0) / count)
+            for k, t in enumerate(_split(noisy, params)):
+                velocity[k] = (mu * velocity[k] + (t * inv_count).astype(np.float32)).astype(np.float32)
+                params[k] = (params[k] + (-lr * velocity[k]).astype(np.float32)).astype(np.float32)
+            loss = float(np.mean(losses))
+            continue
         if config.noise_mode == NoiseMode.STEP and config.noise_kind != NoiseKind.NONE:
             scale = config.noise_multiplier * config.clip_norm
             total = [(t + _noise(rng, config.noise_kind, scale, len(t))).astype(np.float32) for t in total]
-        count = np.float32(len(batch))
         for k in range(len(params)):
             grad = (total[k] / count).astype(np.float32)
             velocity[k] = (mu * velocity[k] + grad).astype(np.float32)
@@ -111,13 +150,21 @@ def train_round(layers: list[DenseLayer], x: np.ndarray, y: np.ndarray, config: 
             params[k] = (params[k] + step).astype(np.float32)
             delta[k] = (delta[k] + step).astype(np.float32)
         loss = float(np.mean(losses))
+    if dpsgd:
+        delta = [(p - p0).astype(np.float32) for p, p0 in zip(params, theta0)]
     pre_clip = global_norm(delta)
-    if config.clip_mode == ClipMode.UPDATE:
-        factor = clip_scale(pre_clip, config.clip_norm)
-        delta = [(d * factor).astype(np.float32) for d in delta]
-    if config.noise_mode == NoiseMode.UPDATE and config.noise_kind != NoiseKind.NONE:
-        scale = config.noise_multiplier * config.clip_norm
-        delta = [(d + _noise(rng, config.noise_kind, scale, len(d))).astype(np.float32) for d in delta]
+    norm_ok = True
+    if grid is not None and config.noise_mode == NoiseMode.UPDATE:
+        noisy, norm_ok = grid_noise(np.concatenate(delta), grid, clip_scale(pre_clip, grid.clip_eff),
+                                    np.float32(grid.sens), True, words)
+        delta = _split(noisy, delta)
+    elif grid is None:
+        if config.clip_mode == ClipMode.UPDATE:
+            factor = clip_scale(pre_clip, config.clip_norm)
+            delta = [(d * factor).astype(np.float32) for d in delta]
+        if config.noise_mode == NoiseMode.UPDATE and config.noise_kind not in (NoiseKind.NONE, NoiseKind.GAUSSIAN):
+            scale = config.noise_multiplier * config.clip_norm
+            delta = [(d + _noise(rng, config.noise_kind, scale, len(d))).astype(np.float32) for d in delta]
     sent = []
     for d in delta:
         if config.sparsify == Sparsify.TOP_K:
@@ -131,4 +178,4 @@ def train_round(layers: list[DenseLayer], x: np.ndarray, y: np.ndarray, config: 
             keep[rng.choice(len(d), max(1, math.ceil(config.sparsify_fraction * len(d))), replace=False)] = True
             d = np.where(keep, d, np.float32(0)).astype(np.float32)
         sent.append(encode_decode(d, config.encoding))
-    return OracleRound(tuple(sent), pre_clip, loss, len(schedule))
+    return OracleRound(tuple(sent), pre_clip, loss, len(schedule), norm_ok)

@@ -83,8 +83,8 @@ def main() -> None:
              "frame": (cobs_encode(_len_lie()) + b"\0").hex()},
             {"name": "body length 1025", "reason": "length", "frame": (cobs_encode(_too_long()) + b"\0").hex()},
             {"name": "CRC flipped", "reason": "crc", "seq": 5, "frame": (cobs_encode(_bad_crc(1, 5)) + b"\0").hex()},
-            {"name": "version 2", "reason": "version",
-             "frame": (cobs_encode(packet(1, 6, version=2)) + b"\0").hex()},
+            {"name": "version 1 (before the privacy budget)", "reason": "version",
+             "frame": (cobs_encode(packet(1, 6, version=1)) + b"\0").hex()},
             {"name": "bad COBS (code past end)", "reason": "cobs", "frame": "0511220000"[:6] + "00"},
         ],
     }
@@ -94,12 +94,12 @@ def main() -> None:
 
 
 def _len_lie() -> bytes:
-    head = struct.pack("<BBBBHH", 1, 1, 0, 0, 1, 5)
+    head = struct.pack("<BBBBHH", 2, 1, 0, 0, 1, 5)
     return head + struct.pack("<I", zlib.crc32(head))
 
 
 def _too_long() -> bytes:
-    head = struct.pack("<BBBBHH", 1, 2, 0, 0, 1, 1025) + bytes(1025)
+    head = struct.pack("<BBBBHH", 2, 2, 0, 0, 1, 1025) + bytes(1025)
     return head + struct.pack("<I", zlib.crc32(head))
 
 

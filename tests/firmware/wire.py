@@ -44,7 +44,7 @@ def cobs_decode(data: bytes) -> bytes:
     return bytes(out)
 
 
-def packet(msg_type: int, seq: int, body: bytes = b"", flags: int = 0, version: int = 1) -> bytes:
+def packet(msg_type: int, seq: int, body: bytes = b"", flags: int = 0, version: int = 2) -> bytes:
     head = struct.pack("<BBBBHH", version, msg_type, flags, 0, seq, len(body)) + body
     return head + struct.pack("<I", zlib.crc32(head))
 
@@ -67,7 +67,7 @@ def parse_packet(pkt: bytes) -> tuple[int, int, int, bytes]:
         raise ValueError("length")
     if zlib.crc32(pkt[:8 + n]) != struct.unpack_from("<I", pkt, 8 + n)[0]:
         raise ValueError("crc")
-    if version != 1:
+    if version != 2:
         raise ValueError("version")
     return msg_type, flags, seq, pkt[8:8 + n]
 

@@ -208,7 +208,7 @@ static void test_packet(void)
     CHECK(el_pkt_parse(b, n, &p) == EL_PKT_ERR_CRC);
     b[n - 1] ^= 0x80;
     CHECK(el_pkt_parse(b, n, &p) == EL_PKT_OK);
-    b[0] = 2; /* wrong version with a valid CRC */
+    b[0] = 1; /* wrong version (the one before the privacy budget) with a valid CRC */
     el_put_u32(b + n - 4, el_crc32(0, b, (uint32_t)(n - 4)));
     CHECK(el_pkt_parse(b, n, &p) == EL_PKT_ERR_VERSION);
     /* body length field above 1024 */
