@@ -2,6 +2,7 @@
 the device applies before anything leaves it (including the privacy floor the server cannot lower)."""
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -286,3 +287,34 @@ def test_seeded_discrete_gaussian_noise_is_the_oracles_draw_for_draw(zoo_models,
             else:  # the noisy steps feed the next ones: equal to float tolerance
                 assert np.linalg.norm(device - reference) <= 1e-4 * np.linalg.norm(reference)
             assert update.meta.noise_units == grid.scale and update.meta.pre_clip_norm > 0  # testing build
+
+
+def test_the_devices_epsilon_agrees_with_the_hosts_on_a_grid_of_configurations(zoo_models, basic_motions, boards):
+    """Host (dp-accounting) and device agree for every configuration the device accepts: the device's figure is
+    never below dp-accounting's RDP and within 1% of it, and at most 12% above PLD's."""
+    from edgeleak.privacy.accounting import privacy_spend
+
+    model = load_model_dir(zoo_models["imu_cnn"])
+    inputs, labels = _round_inputs(model, basic_motions, 5, seed=10)
+    grid = [dict(clip_mode=ClipMode.UPDATE, clip_norm=c, noise_multiplier=z) for c in (0.1, 1.0, 4.0) for z in (0.4, 1.0, 3.0)]
+    grid += [dict(clip_mode=ClipMode.PER_EXAMPLE, clip_norm=0.5, noise_multiplier=z, noise_mode=NoiseMode.STEP,
+                  batch_size=b, local_steps=k) for z in (0.8, 2.0) for b, k in ((2, 3), (5, 2))]
+    grid += [dict(clip_mode=ClipMode.PER_EXAMPLE, clip_norm=0.5, noise_multiplier=1.2, noise_mode=NoiseMode.STEP,
+                  batch_size=2, local_steps=0, epochs=2)]
+    with open_device(boards.get("host"), model) as session:
+        client = session.client
+        for fields in grid:
+            config = TrainConfig(learning_rate=0.05, noise_kind=NoiseKind.GAUSSIAN, **fields)
+            client.clear_samples()
+            for x, y in zip(inputs, labels):
+                client.add_sample(int(y), x.tobytes())
+            client.configure(config)
+            for _ in range(2):
+                update = client.train()
+            host = privacy_spend(config, rounds=2, samples_per_round=5, parameters=session.info.trainable_params)
+            device = update.meta.epsilon_total
+            assert update.meta.rho_total == host.rho, fields
+            assert device == pytest.approx(host.epsilon_device, rel=1e-6), fields
+            assert host.epsilon_rdp * (1 - 1e-6) <= device <= host.epsilon_rdp * 1.01 + 1e-6, fields
+            if not math.isnan(host.epsilon_pld):
+                assert device <= host.epsilon_pld * 1.12 + 1e-6, fields
