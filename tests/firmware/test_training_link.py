@@ -37,7 +37,10 @@ def test_a_model_without_a_head_trains_nothing(env, built):
         assert t == INFO
         assert struct.unpack_from("<H", body, 58)[0] == 0  # max samples
         tail = body[60:].split(b"\0", 2)[2]
-        assert tail == struct.pack("<IHffB", 0, 0, 0.0, 0.0, 0)  # P, L, floors, not a testing build
+        params, layers, eps_max, delta, testing, entropy, flags, _, rho, eps, cap = struct.unpack("<IHffBBBBdfI", tail)
+        assert (params, layers, eps_max, testing, flags, rho, eps) == (0, 0, 0.0, 0, 1, 0.0, 0.0)  # no floor, valid
+        assert delta == pytest.approx(1e-5) and cap == 1 << 27
+        assert entropy == (2 if env == "host" else 3)  # the OS, or the emulator's host
         assert error_code(link.request(frame(TRAIN, 2))) == E_STATE
         assert error_code(link.request(frame(SAMPLE, 3, bytes(4 + 8)))) == E_STATE
         assert error_code(link.request(frame(LOAD_WEIGHTS, 4, bytes(8)))) == E_STATE

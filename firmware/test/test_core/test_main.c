@@ -187,7 +187,7 @@ static void test_packet(void)
 
     n = make_pkt(b, EL_MSG_HELLO, 0, 0x1234, NULL, 0);
     CHECK(n == 12);
-    CHECK(b[0] == 1 && b[1] == 0x01 && b[4] == 0x34 && b[5] == 0x12 && b[6] == 0 && b[7] == 0);
+    CHECK(b[0] == 2 && b[1] == 0x01 && b[4] == 0x34 && b[5] == 0x12 && b[6] == 0 && b[7] == 0);
     CHECK(el_pkt_parse(b, n, &p) == EL_PKT_OK && p.type == EL_MSG_HELLO && p.seq == 0x1234 && p.len == 0);
 
     memset(a, 0x5A, EL_PKT_BODY_MAX);
