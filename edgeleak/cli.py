@@ -62,12 +62,28 @@ def cmd_quantize(args) -> int:
     return 0
 
 
+def _floor(args, board):
+    """The privacy floor of a build: --floor-epsilon/--floor-delta/--no-floor, else the board's (boards.yaml)."""
+    from edgeleak.privacy.floor import resolve_floor
+
+    return resolve_floor(board.floor, epsilon=args.floor_epsilon, delta=args.floor_delta, disabled=args.no_floor)
+
+
+def _floor_line(floor) -> str:
+    if floor is None:
+        return "privacy floor: none (the device refuses nothing for its budget)"
+    return f"privacy floor: {floor.describe()}, enforced by the firmware (docs/training.md)"
+
+
 def cmd_build(args) -> int:
     from edgeleak.device.build import build_for_model
 
     board = _boards(args).get(args.board)
-    result, budget = build_for_model(board, Path(args.model), Path(args.build_dir) if args.build_dir else None)
+    floor = _floor(args, board)
+    flags = floor.to_build_flags() if floor else ()
+    result, budget = build_for_model(board, Path(args.model), Path(args.build_dir) if args.build_dir else None, flags=flags)
     print("\n".join(budget.lines()))
+    print(_floor_line(floor))
     print(f"built {result.program} in {result.seconds:.1f} s")
     return 0
 
@@ -76,8 +92,10 @@ def cmd_flash(args) -> int:
     from edgeleak.device.flash import flash_board
 
     board = _boards(args).get(args.board)
-    port = flash_board(board, Path(args.model), port=args.port)
+    floor = _floor(args, board)
+    port = flash_board(board, Path(args.model), port=args.port, flags=floor.to_build_flags() if floor else ())
     print(f"flashed {board.name} on {port} with {args.model}")
+    print(_floor_line(floor))
     return 0
 
 
@@ -155,10 +173,12 @@ def cmd_train(args) -> int:
     from edgeleak.fl.session import SessionPlan, run_session
 
     board = _boards(args).get(args.board)
+    floor = _floor(args, board)
+    config = _train_config(args)
     model = load_model_dir(Path(args.model))
     data = load_dataset(args.dataset or model.dataset)
-    plan = SessionPlan(devices=args.devices, rounds=args.rounds, config=_train_config(args), partition=args.partition,
-                       samples_per_round=args.samples, seed=args.seed)
+    plan = SessionPlan(devices=args.devices, rounds=args.rounds, config=config, partition=args.partition,
+                       samples_per_round=args.samples, seed=args.seed, floor=floor)
     bar = tqdm(total=args.rounds, unit="round", desc=f"{args.devices} x {board.name}", disable=None)
     def on_round(summary):
         bar.set_postfix(accuracy=f"{summary.accuracy:.3f}", loss=f"{summary.mean_loss:.3f}")
@@ -172,8 +192,36 @@ def cmd_train(args) -> int:
     redone = sum(r.redone for r in summary.rounds)
     if redone:
         print(f"  {redone} device rounds redone after a reset or a link failure")
+    for line in sorted({_device_floor_text(d) for d in summary.devices}):
+        print(f"  devices report: {line}")
     print(f"wrote {args.out}")
     return 0
+
+
+def _floor_text(raw: dict) -> str:
+    return f"epsilon_max {raw.get('epsilon', float('nan')):g} at delta {raw.get('delta', float('nan')):g}"
+
+
+def _known(value, fmt: str = "g") -> str:
+    return "unknown" if value is None else format(value, fmt)
+
+
+def _device_floor_text(d) -> str:
+    """One device's INFO about its privacy floor, in words; "unknown" for what it (or an old capture) did not say."""
+    if d.floor_epsilon is None:
+        floor = "floor unknown"
+    elif d.floor_epsilon == 0:
+        floor = "no floor"
+    else:
+        floor = f"floor epsilon_max {d.floor_epsilon:g} at delta {_known(d.floor_delta)}"
+        if d.floor_valid is False:
+            floor += " (INVALID constants: every TRAIN refused)"
+    testing = "unknown" if d.testing_build is None else ("yes" if d.testing_build else "no")
+    from edgeleak.link.messages import EntropySource
+
+    note = " (a functional test, not a security claim)" if d.entropy_source == EntropySource.EMULATOR else ""
+    return (f"{floor}, entropy {d.entropy}{note}, testing build {testing}, "
+            f"epsilon spent {_known(d.epsilon_spent)} (rho {_known(d.rho_spent)})")
 
 
 def cmd_capture_inspect(args) -> int:
@@ -188,16 +236,26 @@ def cmd_capture_inspect(args) -> int:
     s = capture.session
     print(f"capture {args.capture}: model {s.get('model_hash', '?')[:16]} on {s.get('dataset')}, "
           f"{s.get('devices')} x {s.get('board')}, {len(capture.globals)} rounds, {len(capture.updates)} updates")
+    built = s.get("floor")
+    print(f"  floor asked for at build: {'unknown' if 'floor' not in s else (_floor_text(built) if built else 'none')}")
+    print("  devices (INFO when the session opened them):")
+    for d in capture.device_reports():
+        print(f"  {d.device:>5} {d.board} {d.firmware_version}: {_device_floor_text(d)}")
     if capture.updates:
         m = capture.updates[0].meta
         print(f"  defenses: clip {m.clip_mode.name.lower()} C={m.clip_norm:g}, noise {m.noise_kind.name.lower()} "
               f"sigma={m.noise_multiplier:g} ({m.noise_mode.name.lower()}), sparsify {m.sparsify.name.lower()}, "
               f"encoding {m.encoding.name.lower()}")
         print(f"  training: lr {m.learning_rate:g}, momentum {m.momentum:g}, batch {m.batch_size}, steps {m.steps}")
-        print(f"  {'round':>5} {'device':>6} {'samples':>7} {'pre-clip norm':>13} {'loss':>7} {'sent':>7}")
+        print(f"  {'round':>5} {'device':>6} {'samples':>7} {'pre-clip norm':>13} {'loss':>7} {'sent':>7} "
+              f"{'rho after':>10} {'eps after':>10} {'floor':>7}")
         for u in capture.updates[: args.limit]:
             sent = int(sum(mask.sum() for mask in u.sent))
-            print(f"  {u.round:>5} {u.device:>6} {u.meta.samples:>7} {u.meta.pre_clip_norm:>13.4g} {u.meta.loss:>7.3f} {sent:>7}")
+            rho, eps = getattr(u.meta, "rho_total", None), getattr(u.meta, "epsilon_total", None)
+            enforced = getattr(u.meta, "floor_enforced", None)
+            floor = "unknown" if enforced is None else ("yes" if enforced else "no")
+            print(f"  {u.round:>5} {u.device:>6} {u.meta.samples:>7} {u.meta.pre_clip_norm:>13.4g} {u.meta.loss:>7.3f} {sent:>7} "
+                  f"{_known(rho, '.4g'):>10} {_known(eps, '.4g'):>10} {floor:>7}")
         if len(capture.updates) > args.limit:
             print(f"  ... {len(capture.updates) - args.limit} more")
     for warning in caught:
@@ -228,13 +286,18 @@ def cmd_attack(args) -> int:
 
 
 def cmd_study(args) -> int:
+    import dataclasses
     import time
 
+    from edgeleak.privacy.floor import resolve_floor
     from edgeleak.study.config import load_study_config
     from edgeleak.study.report import markdown_summary, write_report
     from edgeleak.study.runner import _to_json_config, run_study
 
     study = load_study_config(Path(args.config) if args.config else None, args.quick)
+    default = study.floor or _boards(args).get(study.board).floor  # the config's floor, else the board's
+    study = dataclasses.replace(study, floor=resolve_floor(default, epsilon=args.floor_epsilon, delta=args.floor_delta,
+                                                           disabled=args.no_floor))
     out = Path(args.out)
     start = time.perf_counter()
     results = run_study(study, out, progress=lambda line: print(f"  {line}", flush=True))
@@ -259,6 +322,36 @@ def cmd_audit(args) -> int:
         return 1
     print(f"edgeleak audit: {args.target} meets {args.policy} ({len(measured)} setting(s) checked)")
     return 0
+
+
+def _add_floor_options(p, study: bool = False) -> None:
+    what = "every setting's boards (a setting's own floor in the config wins)" if study else "the firmware"
+    g = p.add_argument_group("privacy floor", "the budget the device enforces itself (docs/training.md); "
+                             "default: the config's or board's floor in boards.yaml, else none")
+    g.add_argument("--floor-epsilon", type=float, metavar="E", help=f"build {what} with a privacy budget of epsilon E")
+    g.add_argument("--floor-delta", type=float, metavar="D", help="delta of the floor, in (0, 1e-3] (default 1e-5)")
+    g.add_argument("--no-floor", action="store_true", help="build without a floor, even if the board has one")
+
+
+def cmd_redteam(args) -> int:
+    from edgeleak.redteam import RedteamPlan, redteam, redteam_build_flags
+    from edgeleak.redteam.report import report_json, report_lines
+
+    board = _boards(args).get(args.board)
+    flags = redteam_build_flags(board, tuple(args.build_flag), port=args.port)
+    if args.json and not Path(args.json).resolve().parent.is_dir():
+        raise EdgeleakError(f"cannot write {args.json}: its directory does not exist")
+    plan = RedteamPlan(rounds=args.rounds, probe_values=args.values, attacks=tuple(args.attack))
+    report = redteam(board, Path(args.model), port=args.port, build_flags=flags, plan=plan,
+                     progress=lambda line: print(f"redteam: {line}", file=sys.stderr, flush=True))
+    print("\n".join(report_lines(report)))
+    if args.json:
+        try:
+            Path(args.json).write_text(report_json(report))
+        except OSError as exc:
+            raise EdgeleakError(f"cannot write {args.json}: {exc.strerror or exc}") from None
+        print(f"wrote {args.json}")
+    return 0 if report.all_stopped else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -286,12 +379,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--board", help="board name from boards.yaml (default: the default board)")
     p.add_argument("--model", required=True, help="directory written by 'edgeleak quantize'")
     p.add_argument("--build-dir", help="where the build goes (default: MODEL/build/BOARD)")
+    _add_floor_options(p)
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("flash", help="build and upload the firmware with a model to a real board (PlatformIO)")
     p.add_argument("--board", required=True, help="a real board from boards.yaml, e.g. nano33ble")
     p.add_argument("--model", required=True, help="directory written by 'edgeleak quantize'")
     p.add_argument("--port", help="serial port (default: found by the board's USB VID:PID)")
+    _add_floor_options(p)
     p.set_defaults(func=cmd_flash)
 
     p = sub.add_parser("infer", help="run the model on a board (host build, QEMU, or a real board on a serial port)")
@@ -337,6 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--encoding", default="float32", choices=["float32", "float16", "int8"], help="update encoding (default float32)")
     p.add_argument("--seed", type=int, default=0, help="seed of the partition (default 0)")
     p.add_argument("--out", required=True, help="capture directory to write")
+    _add_floor_options(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("attack", help="reconstruct sensor windows and labels from a capture and score the leakage")
@@ -352,12 +448,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="a short grid (about 2 minutes on the emulated board)")
     p.add_argument("--config", help="YAML file overriding the study's defaults (docs/study.md)")
     p.add_argument("--out", required=True, help="study directory (an interrupted study resumes from it)")
+    _add_floor_options(p, study=True)
     p.set_defaults(func=cmd_study)
 
     p = sub.add_parser("audit", help="CI gate: exit 1 when a study or capture crosses a policy threshold")
     p.add_argument("--policy", required=True, help="policy YAML (max_pearson_r, max_label_accuracy, max_epsilon, ...)")
     p.add_argument("target", help="a study directory or a capture directory")
     p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("redteam", help="play a malicious server against a board's privacy floor; exit 1 if an attack gets through",
+                       description="Play a malicious server against a board's privacy floor: metadata side channel, averaging, "
+                       "weak mechanisms, seeds, replayed TRAIN, budget resets, hostile weights, entropy (docs/redteam.md). "
+                       "The red team stores its own random windows on the board to score what it gets back. "
+                       "Exit 0 when every attack is stopped, 1 when one gets through, 2 on a usage error.")
+    p.add_argument("--board", help="board name from boards.yaml (default: the default board)")
+    p.add_argument("--model", required=True, help="directory written by 'edgeleak quantize'")
+    p.add_argument("--port", help="serial port URL of a real board or of a board started elsewhere")
+    p.add_argument("--build-flag", action="append", default=[], metavar="FLAG",
+                   help="compiler flag for the emulated or host board built here, repeatable; write it with '=', e.g. "
+                   "--build-flag=-DEL_FLOOR_EPSILON=8 (NAME=VALUE alone means -DNAME=VALUE); a floor given here "
+                   "replaces the board's own floor from boards.yaml")
+    p.add_argument("--attack", action="append", default=[], metavar="NAME",
+                   help="run only this attack, repeatable (default: all; names in docs/redteam.md)")
+    p.add_argument("--rounds", type=int, default=300, help="most rounds of the averaging attack (default 300)")
+    p.add_argument("--values", type=int, default=32, help="stored values the metadata attack tries to recover (default 32)")
+    p.add_argument("--json", metavar="FILE", help="also write one JSON record per attack to FILE (strict JSON; null for undefined figures)")
+    p.set_defaults(func=cmd_redteam)
 
     p = sub.add_parser("capture", help="work with captures")
     capture_sub = p.add_subparsers(dest="capture_command", required=True, metavar="SUBCOMMAND")

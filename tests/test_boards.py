@@ -67,3 +67,48 @@ def test_cli_reports_a_malformed_boards_file_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.startswith("edgeleak: error: boards.yaml is not valid YAML at line")
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_board_may_give_its_privacy_floor(document):
+    from edgeleak.privacy.floor import Floor
+
+    floored = copy.deepcopy(document)
+    floored["boards"]["host"]["floor"] = {"epsilon": 8.0, "delta": 1.0e-6}
+    floored["boards"]["mps2-an386"]["floor"] = {"epsilon": 2}
+    boards = parse_boards(floored, REPO / "boards.yaml")
+    assert boards.get("host").floor == Floor(8.0, 1e-6)
+    assert boards.get("mps2-an386").floor == Floor(2.0, 1e-5)  # delta defaults to 1e-5
+    assert boards.get("nano33ble").floor is None
+    assert all(b.floor is None for b in load_boards(REPO / "boards.yaml").boards.values())  # the shipped boards have none
+
+
+@pytest.mark.parametrize("floor,needle", [
+    ({"epsilon": -1.0}, "boards/host/floor/epsilon"),
+    ({"epsilon": 0}, "boards/host/floor/epsilon"),
+    ({"delta": 1.0e-5}, "'epsilon' is a required property"),
+    ({"epsilon": 8.0, "delta": 0.01}, "boards/host/floor/delta"),
+    ({"epsilon": 8.0, "delta": 0}, "boards/host/floor/delta"),
+    ({"epsilon": 8.0, "sigma": 1.0}, "Additional properties"),
+    ({"epsilon": float("nan")}, "epsilon must be a finite number, got nan"),
+    ({"epsilon": float("inf")}, "epsilon must be a finite number, got inf"),
+    ({"epsilon": 8.0, "delta": "1e-5"}, "YAML reads 1e-5 as text"),
+    ("8", "boards/host/floor"),
+])
+def test_a_floor_the_firmware_cannot_enforce_is_refused_in_boards_yaml(document, floor, needle):
+    broken = copy.deepcopy(document)
+    broken["boards"]["host"]["floor"] = floor
+    with pytest.raises(EdgeleakError) as info:
+        parse_boards(broken, REPO / "boards.yaml")
+    message = str(info.value)
+    assert needle in message and "\n" not in message and message.startswith("boards.yaml")
+
+
+def test_a_floor_written_in_yaml_is_read_as_numbers(tmp_path):
+    text = (REPO / "boards.yaml").read_text().replace(
+        "    pio_env: host\n", "    pio_env: host\n    floor: {epsilon: 4, delta: 1.0e-6}\n", 1)
+    path = tmp_path / "boards.yaml"
+    path.write_text(text)
+    assert load_boards(path).get("host").floor.to_build_flags() == ("-DEL_FLOOR_EPSILON=4.0", "-DEL_FLOOR_DELTA=1e-06")
+    path.write_text(text.replace("epsilon: 4", "epsilon: .nan"))
+    with pytest.raises(EdgeleakError, match="finite number, got nan"):
+        load_boards(path)

@@ -118,3 +118,94 @@ def test_wrong_files_are_refused(tmp_path):
         pass
     with pytest.raises(EdgeleakError, match="another model"):
         CaptureWriter(tmp_path / "cap", {"model_hash": "def"})
+
+
+OLD_META = {"round": 0, "boot_id": 7, "samples": 4, "steps": 2, "learning_rate": 0.05, "momentum": 0.0, "batch_size": 2,
+            "clip_mode": 1, "noise_kind": 1, "clip_norm": 1.0, "noise_multiplier": 0.5, "noise_mode": 0, "sparsify": 0,
+            "encoding": 0, "seeded": 0, "sparsify_fraction": 1.0, "pre_clip_norm": 2.5, "loss": 1.2, "ticks": 1000,
+            "epochs": 0}
+
+
+def _old_capture(path):
+    """A capture as edgeleak wrote it before the floor was recorded: no device_info or floor in session.json, no
+    privacy fields in the update metadata."""
+    import json
+
+    path.mkdir()
+    (path / "session.json").write_text(json.dumps({"model_hash": "abc", "dataset": "basic_motions", "devices": 2,
+                                                   "board": "host", "head_shapes": [[3, 1]], "build_flags": []}))
+    with RecordWriter(path / "updates.elc", "updates") as writer:
+        writer.append({"type": "global", "round": 0}, {"t0": np.zeros(3, np.float32), "t1": np.zeros(1, np.float32)})
+        for device in range(2):
+            writer.append({"type": "update", "device": device, "board": "host", "firmware_version": "0.1.0",
+                           "model_hash": "abc", "received_at": 0.0, "payload_bytes": 32, "meta": {**OLD_META}},
+                          {"t0": np.ones(3, np.float32), "m0": np.ones(3, bool), "t1": np.ones(1, np.float32),
+                           "m1": np.ones(1, bool)})
+
+
+def test_an_old_capture_loads_and_its_floor_is_unknown(tmp_path):
+    _old_capture(tmp_path / "old")
+    capture = load_capture(tmp_path / "old")
+    assert len(capture.updates) == 2 and capture.updates[0].meta.clip_mode == ClipMode.UPDATE
+    for name in ("rho_total", "epsilon_total", "floor_enforced", "compositions"):
+        assert getattr(capture.updates[0].meta, name, None) is None
+    reports = capture.device_reports()
+    assert [(r.device, r.board, r.firmware_version) for r in reports] == [(0, "host", "0.1.0"), (1, "host", "0.1.0")]
+    assert all(r.floor_epsilon is None and r.testing_build is None and r.entropy == "unknown" for r in reports)
+
+
+def test_capture_inspect_shows_unknown_for_an_old_capture(tmp_path):
+    _old_capture(tmp_path / "old")
+    proc = subprocess.run([sys.executable, "-m", "edgeleak.cli", "capture", "inspect", str(tmp_path / "old")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "floor asked for at build: unknown" in out
+    device_lines = [l for l in out.splitlines() if "host 0.1.0:" in l]
+    assert len(device_lines) == 2
+    assert all("floor unknown" in l and "entropy unknown" in l and "testing build unknown" in l
+               and "epsilon spent unknown" in l for l in device_lines)
+    rows = [l.split() for l in out.splitlines() if l.split()[:2] in (["0", "0"], ["0", "1"])]
+    assert len(rows) == 2 and all(r[-3:] == ["unknown", "unknown", "unknown"] for r in rows)
+
+
+def test_a_capture_keeps_what_each_device_reported(tmp_path):
+    from edgeleak.capture.store import DeviceReport
+
+    reports = [DeviceReport(device=k, board="mps2-an386", firmware_version="0.2.0", boot_id=9, testing_build=False,
+                            floor_epsilon=8.0, floor_delta=1e-5, floor_valid=True, entropy_source=3, rho_spent=0.0,
+                            epsilon_spent=0.0, max_round_work=1 << 27) for k in range(2)]
+    session = {"model_hash": "abc", "devices": 2, "board": "mps2-an386", "floor": {"epsilon": 8.0, "delta": 1e-5},
+               "device_info": [r.to_json() for r in reports]}
+    with CaptureWriter(tmp_path / "cap", session) as writer:
+        writer.add_global(0, [np.ones(3, np.float32)])
+        writer.add_update(device=0, board="mps2-an386", firmware_version="0.2.0", model_hash="abc", update=_update(0, 0))
+    assert load_capture(tmp_path / "cap").device_reports() == tuple(reports)
+    proc = subprocess.run([sys.executable, "-m", "edgeleak.cli", "capture", "inspect", str(tmp_path / "cap")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "floor asked for at build: epsilon_max 8 at delta 1e-05" in proc.stdout
+    assert proc.stdout.count("floor epsilon_max 8 at delta 1e-05, entropy emulator host (a functional test, "
+                             "not a security claim), testing build no, epsilon spent 0 (rho 0)") == 2
+
+
+@pytest.mark.skipif("epsilon_total" not in {f.name for f in __import__("dataclasses").fields(UpdateMeta)},
+                    reason="needs the protocol-2 UpdateMeta (edgeleak/train/update.py)")
+def test_the_spend_after_each_release_round_trips_and_is_shown(tmp_path):
+    import dataclasses
+    import math
+
+    base = _update(0, 0)
+    meta = dataclasses.replace(base.meta, sensitivity_units=4000, noise_units=4000, grid_exponent=-20, compositions=1,
+                               rho_total=0.5, epsilon_total=4.25, floor_enforced=True)
+    unbounded = dataclasses.replace(meta, round=1, rho_total=math.inf, epsilon_total=math.inf, floor_enforced=False)
+    with CaptureWriter(tmp_path / "cap", {"model_hash": "abc"}) as writer:
+        writer.add_update(device=0, board="host", firmware_version="0.2.0", model_hash="abc", update=Update(meta, base.tensors, 1))
+        writer.add_update(device=0, board="host", firmware_version="0.2.0", model_hash="abc",
+                          update=Update(unbounded, base.tensors, 1))
+    loaded = load_capture(tmp_path / "cap").updates
+    assert loaded[0].meta == meta and loaded[1].meta == unbounded and loaded[0].meta.floor_enforced is True
+    proc = subprocess.run([sys.executable, "-m", "edgeleak.cli", "capture", "inspect", str(tmp_path / "cap")],
+                          capture_output=True, text=True)
+    rows = [l.split() for l in proc.stdout.splitlines() if l.split()[:2] in (["0", "0"], ["1", "0"])]
+    assert rows[0][-3:] == ["0.5", "4.25", "yes"] and rows[1][-3:] == ["inf", "inf", "no"]

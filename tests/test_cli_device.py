@@ -84,3 +84,22 @@ def test_a_silent_port_times_out_with_a_clear_error(zoo_models, tmp_path):
     finally:
         os.close(master)
         os.close(slave)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (("build", "--board", "host", "--floor-epsilon", "nan"), "the privacy floor's epsilon must be a finite number, got nan"),
+    (("build", "--board", "host", "--floor-epsilon", "-1"), "the privacy floor's epsilon must be > 0, got -1"),
+    (("build", "--board", "host", "--floor-epsilon", "8", "--floor-delta", "0.5"), "delta must be in (0, 0.001], got 0.5"),
+    (("build", "--board", "host", "--floor-delta", "1e-6"), "a floor delta needs a floor epsilon"),
+    (("build", "--board", "host", "--floor-epsilon", "8", "--no-floor"), "takes no floor epsilon"),
+    (("flash", "--board", "nano33ble", "--floor-epsilon", "inf"), "epsilon must be a finite number, got inf"),
+    (("train", "--board", "host", "--floor-epsilon", "0", "--out", "nowhere"), "epsilon must be > 0, got 0"),
+])
+def test_a_floor_that_cannot_be_enforced_stops_the_command_in_one_line(tmp_path, args, needle):
+    model = ("--model", str(tmp_path / "no-model"))  # the floor is refused before the model is looked at
+    _one_line_error(_cli(*args, *model), needle)
+
+
+def test_study_refuses_an_unenforceable_floor_in_one_line(tmp_path):
+    _one_line_error(_cli("study", "--quick", "--floor-epsilon", "nan", "--out", str(tmp_path / "s")), "finite number, got nan")
+    assert not (tmp_path / "s").exists()

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from edgeleak.errors import EdgeleakError
+from edgeleak.privacy.floor import MAX_DELTA, Floor
 
 KINDS = ("host", "qemu", "serial")
 
@@ -30,6 +31,13 @@ _BOARD_SCHEMA = {
         "qemu": {
             "type": "object", "required": ["machine"], "additionalProperties": False,
             "properties": {"machine": {"type": "string", "minLength": 1}},
+        },
+        "floor": {
+            "type": "object", "required": ["epsilon"], "additionalProperties": False,
+            "properties": {
+                "epsilon": {"type": "number", "exclusiveMinimum": 0},
+                "delta": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_DELTA},
+            },
         },
     },
     "allOf": [
@@ -68,6 +76,7 @@ class Board:
     usb_ids: tuple[tuple[int, int], ...]
     baud: int
     qemu_machine: str | None
+    floor: Floor | None = None  # the privacy floor its firmware is built with unless the command line says otherwise
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,15 @@ def _where(error) -> str:
     return path or "top level"
 
 
+def _exponent_as_text(text: str) -> bool:
+    """PyYAML (YAML 1.1) reads ``1e-5`` as a string: exponent numbers need a decimal point."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return "e" in text.lower() and "." not in text
+
+
 def parse_boards(document: object, source: Path) -> BoardSet:
     """Validate a parsed boards document; the first schema violation becomes a one-line error."""
     import jsonschema
@@ -103,7 +121,10 @@ def parse_boards(document: object, source: Path) -> BoardSet:
     errors = sorted(validator.iter_errors(document), key=lambda e: (len(list(e.absolute_path)), str(e.absolute_path)))
     if errors:
         first = errors[0]
-        raise EdgeleakError(f"{source.name}: invalid at {_where(first)}: {first.message}")
+        hint = ""
+        if first.validator == "type" and isinstance(first.instance, str) and _exponent_as_text(first.instance):
+            hint = f" (YAML reads {first.instance} as text: write it with a decimal point, e.g. 1.0e-5)"
+        raise EdgeleakError(f"{source.name}: invalid at {_where(first)}: {first.message}{hint}")
     boards = {}
     for name, raw in document["boards"].items():  # type: ignore[index]
         usb = tuple(tuple(int(part, 16) for part in pair.split(":")) for pair in raw.get("usb", ()))
@@ -112,6 +133,7 @@ def parse_boards(document: object, source: Path) -> BoardSet:
             ram_bytes=raw["ram_kb"] * 1024, flash_bytes=raw["flash_kb"] * 1024, pio_env=raw["pio_env"],
             offline=raw["offline"], usb_ids=usb, baud=raw.get("baud", 115200),
             qemu_machine=raw.get("qemu", {}).get("machine"),
+            floor=Floor.from_json(raw["floor"], f"{source.name}: boards/{name}/floor") if "floor" in raw else None,
         )
     default = document["default_board"]  # type: ignore[index]
     if default not in boards:

@@ -43,6 +43,60 @@ class CapturedUpdate:
         return self.meta.round
 
 
+ENTROPY_SOURCES = {0: "weak fallback", 1: "hardware RNG", 2: "operating system", 3: "emulator host"}
+"""INFO's entropy source of the PRNG key (docs/protocol.md); 3 means the server's own machine (QEMU)."""
+
+PRIVACY_FIELDS = ("sensitivity_units", "noise_units", "grid_exponent", "compositions", "rho_total", "epsilon_total",
+                  "floor_enforced")
+"""UPDATE metadata of protocol version 2; captures written before it lack them: read as None (unknown)."""
+
+
+@dataclass(frozen=True)
+class DeviceReport:
+    """What one device's INFO said when the session opened it. None: unknown (a capture written before
+    edgeleak recorded it, or firmware of protocol version 1)."""
+
+    device: int
+    board: str
+    firmware_version: str
+    boot_id: int | None = None
+    testing_build: bool | None = None
+    floor_epsilon: float | None = None  # ε_max of the device's budget; 0: no floor
+    floor_delta: float | None = None  # the δ at which the device reports ε
+    floor_valid: bool | None = None  # False: the build's floor constants are invalid and it refuses every TRAIN
+    entropy_source: int | None = None  # ENTROPY_SOURCES
+    rho_spent: float | None = None  # on the samples stored when opened (inf: unbounded)
+    epsilon_spent: float | None = None
+    max_round_work: int | None = None
+
+    @classmethod
+    def from_info(cls, device: int, info) -> "DeviceReport":
+        """From a ``DeviceInfo``; fields a protocol-1 device does not report stay unknown."""
+        def field(name, cast):
+            value = getattr(info, name, None)
+            return None if value is None else cast(value)
+        return cls(device=device, board=info.board, firmware_version=info.firmware_version, boot_id=info.boot_id,
+                   testing_build=field("testing_build", bool), floor_epsilon=field("floor_epsilon", float),
+                   floor_delta=field("floor_delta", float), floor_valid=field("floor_valid", bool),
+                   entropy_source=field("entropy_source", int), rho_spent=field("rho_spent", float),
+                   epsilon_spent=field("epsilon_spent", float), max_round_work=field("max_round_work", int))
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, raw: dict) -> "DeviceReport":
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in raw.items() if k in known})
+
+    @property
+    def entropy(self) -> str:
+        """The entropy source in words ("unknown" when not reported)."""
+        if self.entropy_source is None:
+            return "unknown"
+        return ENTROPY_SOURCES.get(self.entropy_source, f"source {self.entropy_source}")
+
+
 @dataclass(frozen=True)
 class GlobalWeights:
     round: int
@@ -64,6 +118,18 @@ class Capture:
     session: dict
     globals: dict[int, GlobalWeights]
     updates: tuple[CapturedUpdate, ...]
+
+    def device_reports(self) -> tuple[DeviceReport, ...]:
+        """What each device's INFO reported at the start of the session; every field unknown (None) in a
+        capture written before edgeleak recorded it."""
+        recorded = self.session.get("device_info")
+        if isinstance(recorded, list):
+            return tuple(DeviceReport.from_json(r) for r in recorded)
+        firmware = {u.device: u.firmware_version for u in self.updates}
+        boards = {u.device: u.board for u in self.updates}
+        count = self.session.get("devices") or (max(firmware) + 1 if firmware else 0)
+        return tuple(DeviceReport(device=k, board=boards.get(k, str(self.session.get("board", "?"))),
+                                  firmware_version=firmware.get(k, "?")) for k in range(int(count)))
 
     def truth(self) -> list[TruthRecord]:
         """The ground truth (replay mode); for scorers, never for attacks."""
@@ -146,6 +212,16 @@ def load_capture(path: Path) -> Capture:
     except json.JSONDecodeError:
         raise EdgeleakError(f"{path / SESSION_FILE} is not valid JSON") from None
     enums = {"clip_mode": ClipMode, "noise_kind": NoiseKind, "noise_mode": NoiseMode, "sparsify": Sparsify, "encoding": Encoding}
+    fields = {f.name for f in dataclasses.fields(UpdateMeta)}
+    unknown = {name: None for name in PRIVACY_FIELDS if name in fields}
+
+    def meta_value(key, value):
+        if value is None:
+            return None
+        if key in enums:
+            return enums[key](value)
+        return bool(value) if key in ("seeded", "floor_enforced") else value
+
     globals_: dict[int, GlobalWeights] = {}
     updates = []
     for record in read_records(path / UPDATES_FILE, "updates"):
@@ -153,7 +229,7 @@ def load_capture(path: Path) -> Capture:
             globals_[record.meta["round"]] = GlobalWeights(record.meta["round"], _tensors(record.arrays, "t"))
         elif record.meta.get("type") == "update":
             raw = record.meta["meta"]
-            meta = UpdateMeta(**{k: (enums[k](v) if k in enums else (bool(v) if k == "seeded" else v)) for k, v in raw.items()})
+            meta = UpdateMeta(**{**unknown, **{k: meta_value(k, v) for k, v in raw.items() if k in fields}})
             updates.append(CapturedUpdate(
                 device=record.meta["device"], board=record.meta["board"], firmware_version=record.meta["firmware_version"],
                 model_hash=record.meta["model_hash"], received_at=record.meta["received_at"], meta=meta,

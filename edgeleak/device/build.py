@@ -10,11 +10,13 @@ from edgeleak.boards.config import Board
 from edgeleak.device.model_dir import ModelDir, load_model_dir
 from edgeleak.errors import EdgeleakError
 from edgeleak.firmware.build import BuildResult, build_firmware
+from edgeleak.privacy.floor import check_build_flags
 from edgeleak.quantize.codegen import artifact_to_c
 
 
 def default_build_dir(model: ModelDir, flags: tuple[str, ...] = ()) -> Path:
-    """``MODEL/build`` (PlatformIO adds a folder per env); builds with extra flags get their own."""
+    """``MODEL/build`` (PlatformIO adds a folder per env); builds with extra flags (a privacy floor, a testing
+    build) get their own, keyed by the flags, so an image is never reused with other flags."""
     if not flags:
         return model.path / "build"
     return model.path / ("build-" + hashlib.sha256(" ".join(flags).encode()).hexdigest()[:12])
@@ -41,8 +43,9 @@ def build_for_model(board: Board, model_path: Path, build_dir: Path | None = Non
                     flags: tuple[str, ...] = ()) -> tuple[BuildResult, BudgetReport]:
     """Build ``board``'s firmware with the model in ``model_path``; refuse an image over budget.
 
-    ``flags`` are extra compiler flags, e.g. the privacy floor (``-DEL_FLOOR_MAX_CLIP=1.0f``) or
-    ``-DEL_TESTING_BUILD=1``."""
+    ``flags`` are extra compiler flags, e.g. the privacy floor (``Floor(...).to_build_flags()``) or
+    ``-DEL_TESTING_BUILD=1``; a floor that cannot be enforced is refused before anything is built."""
+    check_build_flags(flags)
     model = load_model_dir(model_path)
     build_dir = build_dir or default_build_dir(model, flags)
     source = write_model_source(model)

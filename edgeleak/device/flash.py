@@ -10,20 +10,24 @@ from edgeleak.device.build import default_build_dir, write_model_source
 from edgeleak.device.model_dir import load_model_dir
 from edgeleak.device.session import find_serial_port
 from edgeleak.errors import EdgeleakError
-from edgeleak.firmware.build import pio_command, pio_environ
+from edgeleak.firmware.build import build_environ, pio_command
 from edgeleak.firmware.pio_offline import FIRMWARE_DIR
+from edgeleak.privacy.floor import check_build_flags
 
 
-def flash_board(board: Board, model_path: Path, *, port: str | None = None, timeout: float = 900.0) -> str:
-    """Build and upload; returns the port used. Emulated boards need no flashing: they boot the built image."""
+def flash_board(board: Board, model_path: Path, *, port: str | None = None, timeout: float = 900.0,
+                flags: tuple[str, ...] = ()) -> str:
+    """Build (with the extra compiler ``flags``, e.g. a privacy floor) and upload; returns the port used.
+    Emulated boards need no flashing: they boot the built image."""
     if board.kind != "serial":
         raise EdgeleakError(f"{board.name} is {'emulated' if board.kind == 'qemu' else 'the host board'}: "
                             f"nothing to flash; 'edgeleak build' builds it and 'edgeleak infer'/'train' start it")
+    check_build_flags(flags)
     model = load_model_dir(model_path)
     upload_port = port or find_serial_port(board)
     source = write_model_source(model)
     cmd = pio_command("run", "-d", str(FIRMWARE_DIR), "-e", board.pio_env, "-t", "upload", "--upload-port", upload_port)
-    env = pio_environ(PLATFORMIO_BUILD_DIR=str(default_build_dir(model).resolve()), EDGELEAK_MODEL_C=str(source.resolve()))
+    env = build_environ(build_dir=default_build_dir(model, flags).resolve(), model_c=source.resolve(), extra_flags=flags)
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from edgeleak.errors import EdgeleakError
 from edgeleak.firmware.pio_offline import FIRMWARE_DIR, provision
+from edgeleak.privacy.floor import check_build_flags
 
 OFFLINE_ENVS = ("host", "mps2-an386", "mps2-an385")
 """Envs that build without the PlatformIO registry. The others (nano33ble, pico, esp32s3,
@@ -102,14 +103,30 @@ def pio_environ(**extra: str) -> dict[str, str]:
     return env
 
 
+def build_environ(*, build_dir: Path, model_c: Path, extra_flags: tuple[str, ...] = ()) -> dict[str, str]:
+    """The environment of a ``pio run`` with the model and the extra compiler flags (``PLATFORMIO_BUILD_FLAGS``).
+
+    The flags are checked first: a privacy floor that cannot be enforced, or the retired floor flags, are
+    refused with one line (``edgeleak.privacy.floor.check_build_flags``)."""
+    for flag in extra_flags:
+        if not flag.startswith("-") or any(c.isspace() for c in flag):
+            raise ValueError("extra_flags must be single compiler flags like -DNAME=VALUE, got %r" % flag)
+    check_build_flags(extra_flags)
+    env = pio_environ(PLATFORMIO_BUILD_DIR=str(build_dir), EDGELEAK_MODEL_C=str(model_c))
+    env.pop("PLATFORMIO_BUILD_FLAGS", None)
+    if extra_flags:
+        env["PLATFORMIO_BUILD_FLAGS"] = " ".join(extra_flags)
+    return env
+
+
 def build_firmware(*, pio_env: str, model_c: Path, build_dir: Path, jobs: int = 1,
                    allow_registry: bool = False, timeout: float = 600.0,
                    extra_flags: tuple[str, ...] = ()) -> BuildResult:
     """Build ``pio_env`` with the generated model C file; raise EdgeleakError with one line on failure.
 
     ``extra_flags`` are compiler flags added to the env's (``PLATFORMIO_BUILD_FLAGS``), e.g. the privacy
-    floor ``("-DEL_FLOOR_MAX_CLIP=1.0f", "-DEL_FLOOR_MIN_NOISE=0.5f")`` or ``("-DEL_TESTING_BUILD=1",)``.
-    Give every flag set its own ``build_dir`` to keep the images side by side."""
+    floor ``Floor(8.0, 1e-5).to_build_flags()`` (``-DEL_FLOOR_EPSILON=8.0 -DEL_FLOOR_DELTA=1e-05``) or
+    ``("-DEL_TESTING_BUILD=1",)``. Give every flag set its own ``build_dir`` to keep the images side by side."""
     if pio_env not in OFFLINE_ENVS and not allow_registry:
         raise EdgeleakError("%s needs the PlatformIO registry; build it with `pio run -e %s` online"
                             % (pio_env, pio_env))
@@ -117,16 +134,10 @@ def build_firmware(*, pio_env: str, model_c: Path, build_dir: Path, jobs: int = 
     if not model_c.is_file():
         raise EdgeleakError("model C file not found: %s" % model_c)
     build_dir = Path(build_dir).resolve()
+    env = build_environ(build_dir=build_dir, model_c=model_c, extra_flags=extra_flags)
     build_dir.mkdir(parents=True, exist_ok=True)
     provision()
     cmd = pio_command("run", "-d", str(FIRMWARE_DIR), "-e", pio_env, "-j", str(jobs))
-    env = pio_environ(PLATFORMIO_BUILD_DIR=str(build_dir), EDGELEAK_MODEL_C=str(model_c))
-    env.pop("PLATFORMIO_BUILD_FLAGS", None)
-    if extra_flags:
-        for flag in extra_flags:
-            if not flag.startswith("-") or any(c.isspace() for c in flag):
-                raise ValueError("extra_flags must be single compiler flags like -DNAME=VALUE, got %r" % flag)
-        env["PLATFORMIO_BUILD_FLAGS"] = " ".join(extra_flags)
     start = time.monotonic()
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)

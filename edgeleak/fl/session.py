@@ -1,13 +1,15 @@
 """A federated session: N boards, R rounds of FedAvg over the serial protocol, every update captured.
 
-The server is honest-but-curious: it keeps every individual update exactly as received and decoded,
-the global weights of every round, and (replay mode) the samples it sent each device.
+The server keeps every individual update exactly as received and decoded, the global weights of every
+round, (replay mode) the samples it sent each device, and what each device reported about its privacy floor
+(docs/threat-model.md: the server is honest-but-curious toward the data in these measurements).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from edgeleak.boards.config import Board
-from edgeleak.capture.store import CaptureWriter
+from edgeleak.capture.store import CaptureWriter, DeviceReport
 from edgeleak.data.datasets import Dataset
 from edgeleak.data.partition import partition
 from edgeleak.device.model_dir import ModelDir
@@ -26,6 +28,8 @@ from edgeleak.errors import EdgeleakError
 from edgeleak.fl.fedavg import accuracy, fedavg, layers_from_params
 from edgeleak.fl.features import cut_features
 from edgeleak.link.client import DeviceError, LinkTimeout
+from edgeleak.link.messages import ErrorCode
+from edgeleak.privacy.floor import Floor
 from edgeleak.quantize.artifact import read_head
 from edgeleak.train.config import TrainConfig
 from edgeleak.train.oracle import flatten_layers
@@ -43,6 +47,10 @@ class SessionPlan:
     samples_per_round: int | None = None  # default: the device's whole share, at most what it can hold
     seed: int = 0
     build_flags: tuple[str, ...] = ()
+    floor: Floor | None = None  # the privacy floor the emulated boards are built with (docs/training.md)
+
+    def all_build_flags(self) -> tuple[str, ...]:
+        return self.build_flags + (self.floor.to_build_flags() if self.floor else ())
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,23 @@ class SessionSummary:
     rounds: tuple[RoundSummary, ...]
     updates: int
     seconds: float
+    devices: tuple[DeviceReport, ...] = ()  # what each device's INFO reported when the session opened it
+
+
+REFUSALS = (ErrorCode.E_FLOOR, ErrorCode.E_BUDGET, ErrorCode.E_ENTROPY)
+"""Error codes with which a device's privacy floor refuses a round (docs/protocol.md); never retried."""
+
+
+class FloorRefusal(EdgeleakError):
+    """A device refused a round under its privacy floor: the configuration is below the floor, the release would
+    exceed the budget, or its entropy is weak. Nothing was released."""
+
+    def __init__(self, device: int, round_: int, code: int, text: str) -> None:
+        super().__init__(f"device {device} refused round {round_} under its privacy floor: {text}")
+        self.device = device
+        self.round = round_
+        self.code = code
+        self.name = ErrorCode(code).name if code in REFUSALS else f"code {code}"
 
 
 Event = Callable[[str, int, int, DeviceSession], None]  # (event, device, round, session)
@@ -91,7 +116,12 @@ def _device_round(k: int, dev: DeviceSession, params: np.ndarray, inputs: np.nda
                 on_event("samples_sent", k, config.round, dev)
             client.configure(config)
             update = client.train()
-        except (LinkTimeout, DeviceError) as exc:
+        except DeviceError as exc:
+            if exc.code in REFUSALS:
+                raise FloorRefusal(k, config.round, exc.code, str(exc)) from None
+            problem = str(exc)
+            continue
+        except LinkTimeout as exc:
             problem = str(exc)
             continue
         meta = update.meta
@@ -103,6 +133,17 @@ def _device_round(k: int, dev: DeviceSession, params: np.ndarray, inputs: np.nda
             continue
         return update, attempt
     raise EdgeleakError(f"device {k} failed round {config.round} {ROUND_ATTEMPTS} times: {problem}")
+
+
+def _check_floor(k: int, report: DeviceReport, floor: Floor | None) -> None:
+    """A device that reports another floor than the one asked for (e.g. a real board flashed without it) is refused."""
+    if floor is None or report.floor_epsilon is None:
+        return  # nothing asked for, or a device that does not report its floor
+    delta = report.floor_delta if report.floor_delta is not None else math.nan
+    if not (math.isclose(report.floor_epsilon, floor.epsilon, rel_tol=1e-6) and math.isclose(delta, floor.delta, rel_tol=1e-6)):
+        has = f"epsilon_max {report.floor_epsilon:g} at delta {delta:g}" if report.floor_epsilon > 0 else "no floor"
+        raise EdgeleakError(f"device {k} ({report.board}) enforces {has}, not the {floor.describe()} asked for; "
+                            f"build or flash it with that floor")
 
 
 def run_session(board: Board, model: ModelDir, data: Dataset, plan: SessionPlan, out: Path, *,
@@ -122,13 +163,18 @@ def run_session(board: Board, model: ModelDir, data: Dataset, plan: SessionPlan,
         "devices": plan.devices, "rounds": plan.rounds, "partition": plan.partition, "seed": plan.seed,
         "config": {k: (int(v) if hasattr(v, "value") else v) for k, v in dataclasses.asdict(plan.config).items()},
         "shares": [s.tolist() for s in shares], "head_shapes": [list(s) for s in shapes],
-        "build_flags": list(plan.build_flags), "replay": True, "channel_names": list(data.channel_names),
-        "class_names": list(data.class_names),
+        "build_flags": list(plan.all_build_flags()), "floor": plan.floor.to_json() if plan.floor else None,
+        "replay": True, "channel_names": list(data.channel_names), "class_names": list(data.class_names),
     }
     rounds = []
     count = 0
     with contextlib.ExitStack() as stack:
-        devices = [stack.enter_context(open_device(board, model, build_flags=plan.build_flags)) for _ in range(plan.devices)]
+        devices = [stack.enter_context(open_device(board, model, build_flags=plan.all_build_flags()))
+                   for _ in range(plan.devices)]
+        reports = tuple(DeviceReport.from_info(k, d.info) for k, d in enumerate(devices))
+        for k, report in enumerate(reports):
+            _check_floor(k, report, plan.floor)
+        session_meta["device_info"] = [r.to_json() for r in reports]
         capacity = min(d.info.max_samples for d in devices)
         per_round = min(plan.samples_per_round or capacity, capacity)
         writer = stack.enter_context(CaptureWriter(out, session_meta))
@@ -158,4 +204,4 @@ def run_session(board: Board, model: ModelDir, data: Dataset, plan: SessionPlan,
             rounds.append(summary)
             if on_round:
                 on_round(summary)
-    return SessionSummary(initial, tuple(rounds), count, time.perf_counter() - start)
+    return SessionSummary(initial, tuple(rounds), count, time.perf_counter() - start, reports)

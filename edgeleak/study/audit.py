@@ -71,7 +71,7 @@ def load_policy(path: Path) -> Policy:
 
 
 def _from_study(target: Path, policy: Policy) -> list[Measured]:
-    from edgeleak.study.report import label_leakage, leakage
+    from edgeleak.study.report import label_leakage, leakage, refused
 
     results = json.loads((target / "results.json").read_text())["settings"]
     names = [r["name"] for r in results]
@@ -80,8 +80,9 @@ def _from_study(target: Path, policy: Policy) -> list[Measured]:
         if missing:
             raise EdgeleakError(f"the study in {target} has no setting {', '.join(missing)}")
         results = [r for r in results if r["name"] in policy.settings]
+    # A setting the devices' floor refused released nothing: there is nothing to hold against the policy.
     return [Measured(r["name"], leakage(r), label_leakage(r), r["epsilon"], r["measured_success"], r["accuracy_after"])
-            for r in results]
+            for r in results if not refused(r)]
 
 
 def _from_capture(target: Path) -> list[Measured]:

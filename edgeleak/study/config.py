@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from edgeleak.errors import EdgeleakError
+from edgeleak.privacy.floor import Floor
 from edgeleak.train.config import ClipMode, Encoding, NoiseKind, NoiseMode, Sparsify, TrainConfig
 
 
@@ -25,6 +26,7 @@ class Setting:
     model: str
     config: TrainConfig
     samples_per_round: int
+    floor: Floor | None = None  # the privacy floor its boards are built with; None: the study's
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,11 +40,15 @@ class StudyConfig:
     base_epochs: int = 2  # host training of the base model: short, so that on-device fine-tuning has work to do
     settings: tuple[Setting, ...] = field(default_factory=tuple)
     seed: int = 0
+    floor: Floor | None = None  # the privacy floor of every setting without its own (docs/training.md); None: none
+
+    def floor_of(self, setting: Setting) -> Floor | None:
+        return setting.floor or self.floor
 
 
-def _setting(name: str, model: str = "mlp", samples: int = 1, **train) -> Setting:
+def _setting(name: str, model: str = "mlp", samples: int = 1, floor: Floor | None = None, **train) -> Setting:
     base = {"learning_rate": 0.05, "batch_size": 1, "local_steps": 1}
-    return Setting(name=name, model=model, config=TrainConfig(**{**base, **train}), samples_per_round=samples)
+    return Setting(name=name, model=model, config=TrainConfig(**{**base, **train}), samples_per_round=samples, floor=floor)
 
 
 CLIP_NORM = 0.1
@@ -85,8 +91,12 @@ def default_study(quick: bool) -> StudyConfig:
 
 _ENUMS = {"clip_mode": ClipMode, "noise_kind": NoiseKind, "noise_mode": NoiseMode, "sparsify": Sparsify, "encoding": Encoding}
 _TOP_KEYS = {"board", "dataset", "devices", "rounds", "attacks", "optimization_records", "settings", "seed", "quick",
-             "base_epochs"}
-_SETTING_KEYS = {"name", "model", "samples_per_round"} | {f.name for f in dataclasses.fields(TrainConfig)} - {"seed", "round"}
+             "base_epochs", "floor"}
+_SETTING_KEYS = {"name", "model", "samples_per_round", "floor"} | {f.name for f in dataclasses.fields(TrainConfig)} - {"seed", "round"}
+
+
+def _floor(raw: object, where: str) -> Floor | None:
+    return None if raw is None else Floor.from_json(raw, where)
 
 
 def _parse_setting(raw: dict, index: int) -> Setting:
@@ -97,7 +107,7 @@ def _parse_setting(raw: dict, index: int) -> Setting:
         raise EdgeleakError(f"study setting {raw['name']!r} has unknown keys: {', '.join(sorted(unknown))}")
     train = {}
     for key, value in raw.items():
-        if key in ("name", "model", "samples_per_round"):
+        if key in ("name", "model", "samples_per_round", "floor"):
             continue
         if key in _ENUMS:
             try:
@@ -106,7 +116,8 @@ def _parse_setting(raw: dict, index: int) -> Setting:
                 raise EdgeleakError(f"study setting {raw['name']!r}: {key} {value!r} is not one of "
                                     f"{', '.join(m.name.lower() for m in _ENUMS[key])}") from None
         train[key] = value
-    return _setting(raw["name"], raw.get("model", "mlp"), int(raw.get("samples_per_round", 1)), **train)
+    return _setting(raw["name"], raw.get("model", "mlp"), int(raw.get("samples_per_round", 1)),
+                    floor=_floor(raw.get("floor"), f"study setting {raw['name']!r}: floor"), **train)
 
 
 def load_study_config(path: Path | None, quick: bool) -> StudyConfig:
@@ -130,6 +141,8 @@ def load_study_config(path: Path | None, quick: bool) -> StudyConfig:
     updates = {k: v for k, v in raw.items() if k not in ("settings", "quick")}
     if "attacks" in updates:
         updates["attacks"] = tuple(updates["attacks"])
+    if "floor" in updates:
+        updates["floor"] = _floor(updates["floor"], f"study config {path}: floor")
     if "settings" in raw:
         updates["settings"] = tuple(_parse_setting(s, i) for i, s in enumerate(raw["settings"]))
     try:

@@ -20,6 +20,16 @@ def _fmt(value, digits: int = 3) -> str:
     return f"{value:.{digits}g}" if isinstance(value, float) else str(value)
 
 
+def refused(result: dict) -> str:
+    """The devices' refusal of a setting under their privacy floor ("" when it ran, or in older results)."""
+    return (result.get("enforced") or {}).get("refused", "")
+
+
+def ran(results: list[dict]) -> list[dict]:
+    """The settings whose sessions ran (a refused setting released nothing: there is nothing to attack or plot)."""
+    return [r for r in results if not refused(r)]
+
+
 def best_attack(result: dict) -> dict | None:
     ran = [a for a in result["attacks"] if a["records"]]
     return max(ran, key=lambda a: (a["success_rate"], a["max_pearson"] if a["max_pearson"] == a["max_pearson"] else -1), default=None)
@@ -42,14 +52,14 @@ def label_leakage(result: dict) -> float:
 
 def clip_only(results: list[dict]) -> dict | None:
     """The setting that clips the update and adds no noise."""
-    return next((r for r in results if r["config"]["clip_mode"] == "update" and r["config"]["noise_kind"] == "none"
+    return next((r for r in ran(results) if r["config"]["clip_mode"] == "update" and r["config"]["noise_kind"] == "none"
                  and r["config"]["sparsify"] == "none"), None)
 
 
 def noise_sweep(results: list[dict]) -> list[tuple[float, dict]]:
     """(σ, result) for the no-defense, clip-only and clip-plus-noise settings of the grid, in σ order."""
     sweep = []
-    for r in results:
+    for r in ran(results):
         if r["name"].startswith(NOISE_PREFIX):
             sweep.append((float(r["config"]["noise_multiplier"]), r))
     return sorted(sweep, key=lambda p: p[0])
@@ -119,7 +129,7 @@ and label recovery is within SAFE_LABEL_MARGIN of chance."""
 def recommend(results: list[dict]) -> dict | None:
     """Among settings with a formal guarantee whose reconstructions stay below SAFE_PEARSON, the most accurate
     (then the smallest ε); without such a setting, the least leaky one with a guarantee."""
-    guaranteed = [r for r in results if math.isfinite(r["epsilon"])]
+    guaranteed = [r for r in ran(results) if math.isfinite(r["epsilon"])]
     chance = 1.0 / max(2, int(results[0].get("classes", 4))) if results else 0.25
     safe = [r for r in guaranteed if leakage(r) < SAFE_PEARSON and label_leakage(r) <= chance + SAFE_LABEL_MARGIN]
     if safe:
@@ -130,6 +140,8 @@ def recommend(results: list[dict]) -> dict | None:
 def impact_text(results: list[dict]) -> list[str]:
     """The privacy-impact section, in plain words."""
     lines = []
+    every = results
+    results = ran(results)
     undefended = next((r for r in results if r["name"] == "no-defense"), None)
     if undefended:
         lines.append(f"Without on-device defenses, a server that receives a single-sample update reconstructs the user's "
@@ -152,6 +164,10 @@ def impact_text(results: list[dict]) -> list[str]:
                      f"{rec['privacy_unit']}, over the rounds run). It holds the best reconstruction to r = {leakage(rec):.2f} "
                      f"and label recovery to {100 * label_leakage(rec):.0f}%, at an accuracy of {rec['accuracy_after']:.2f}"
                      + (f" against {undefended['accuracy_after']:.2f} undefended." if undefended else "."))
+    no = [r["name"] for r in every if refused(r)]
+    if no:
+        lines.append(f"The devices' privacy floor refused {len(no)} setting(s), so nothing of them left the device: "
+                     f"{', '.join(no)}.")
     violated = [r["name"] for r in results if r["bound_violated"]]
     if violated:
         lines.append(f"ERROR: measured attack success exceeds the ReRo bound in {', '.join(violated)}: the accounting, the "
@@ -165,7 +181,37 @@ def table_rows(results: list[dict]) -> list[list[str]]:
         best = best_attack(r)
         rows.append([r["name"], r["model"], _fmt(r["accuracy_after"]), _fmt(leakage(r)), _fmt(label_leakage(r)),
                      _fmt(r["measured_success"]), _fmt(r["rero_bound"]), _fmt(r["epsilon"]),
-                     best["attack"] if best else "–"])
+                     "refused by the device" if refused(r) else (best["attack"] if best else "–")])
+    return rows
+
+
+ENFORCEMENT_HEADERS = ["setting", "σ", "C", "rounds", "ε (host)", "floor ε_max (δ)", "ε spent (device)", "entropy",
+                       "outcome"]
+
+
+def enforcement_rows(results: list[dict], study: dict) -> list[list[str]]:
+    """Per setting, what the server requested (σ, C, rounds; the host's ε) next to what the devices enforced
+    (their floor and the ε they report spent); "unknown" where the devices (or older results) did not say."""
+    rows = []
+    for r in results:
+        c = r["config"]
+        e = r.get("enforced") or {}
+        floor_eps, floor_delta = e.get("floor_epsilon"), e.get("floor_delta")
+        if floor_eps is None:
+            floor = "unknown"
+        elif floor_eps == 0:
+            floor = "none"
+        else:
+            floor = f"{_fmt(float(floor_eps))} ({'?' if floor_delta is None else f'{floor_delta:g}'})"
+        spent = e.get("epsilon_spent")
+        entropy = e.get("entropy") or "unknown"
+        if entropy == "emulator host":
+            entropy += " (functional test)"
+        noisy = c.get("noise_kind") != "none"
+        rows.append([r["name"], _fmt(float(c["noise_multiplier"])) if noisy else "–",
+                     _fmt(float(c["clip_norm"])) if c.get("clip_mode") != "none" else "–", str(study.get("rounds", "?")),
+                     _fmt(r["epsilon"]), floor, "unknown" if spent is None else _fmt(float(spent)), entropy,
+                     refused(r).split(":", 1)[0] if refused(r) else "ran"])
     return rows
 
 
@@ -217,5 +263,16 @@ def write_report(results: list[dict], study: dict, out: Path) -> None:
     parts.append("</table><p>best r: the largest Pearson correlation between a reconstruction and the window the device "
                  "held; success: share of attacked records with mean r ≥ 0.8 (the best attack's); ReRo bound: the most any "
                  "attack can succeed given the noise and the prior κ; ε: differential privacy at δ, over the rounds run.</p>")
+    parts.append("<h2>Requested by the server, enforced on the device</h2><table><tr>"
+                 "<th></th><th colspan='4'>requested by the server</th><th colspan='4'>enforced on the device</th></tr><tr>"
+                 + "".join(f"<th>{h}</th>" for h in ENFORCEMENT_HEADERS) + "</tr>")
+    for row in enforcement_rows(results, study):
+        parts.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>")
+    parts.append("</table><p>σ, C, rounds: the configuration the server sent; ε (host): the host's accounting of it "
+                 "over the rounds run. Floor ε_max (δ): the budget the devices' firmware enforces itself, as INFO reported "
+                 "it; ε spent: the most a device reported spent, after a release, on the samples it held (the server "
+                 "clears them every round). Entropy: the source of the devices' noise key; under an emulator it is the "
+                 "server's own machine, so a floor there is a functional test, not a security claim "
+                 "(docs/threat-model.md). Outcome: refused when the floor said no (E_FLOOR, E_BUDGET, E_ENTROPY).</p>")
     parts.append("</body></html>")
     (out / "report.html").write_text("".join(parts))

@@ -19,7 +19,7 @@ from edgeleak.capture.records import CaptureWarning
 from edgeleak.data import load_dataset
 from edgeleak.device.model_dir import load_model_dir
 from edgeleak.errors import EdgeleakError
-from edgeleak.fl.session import SessionPlan, run_session
+from edgeleak.fl.session import FloorRefusal, SessionPlan, run_session
 from edgeleak.privacy.accounting import privacy_spend
 from edgeleak.privacy.rero import prior_success_rate, rero_bound
 from edgeleak.quantize.artifact import read_head
@@ -44,6 +44,19 @@ class AttackResult:
 
 
 @dataclass(frozen=True)
+class Enforcement:
+    """What the setting's devices enforced, as they reported it; None: unknown (firmware before protocol 2)."""
+
+    build_floor: dict | None  # the floor the firmware was built with ({"epsilon", "delta"}); None: none
+    floor_epsilon: float | None  # ε_max the devices report (0: no floor)
+    floor_delta: float | None
+    entropy: str | None  # the PRNG key's source ("emulator host" under QEMU: a functional test only)
+    testing_build: bool | None
+    epsilon_spent: float | None  # the most ε any device reported spent after a release, on the samples it held
+    refused: str  # the device's refusal ("E_BUDGET: ..."), "" when every round ran
+
+
+@dataclass(frozen=True)
 class SettingResult:
     name: str
     model: str
@@ -62,6 +75,7 @@ class SettingResult:
     attacks: tuple[AttackResult, ...]
     seconds: float
     examples: dict  # attack -> path of an example plot
+    enforced: Enforcement | None = None
 
 
 def _model_dir(out: Path, name: str, dataset, epochs: int) -> Path:
@@ -90,6 +104,38 @@ def _attack(capture: Path, attack: str, out: Path, limit: int | None) -> AttackR
                         run.seconds / max(1, s.records), "")
 
 
+def enforcement_of(capture: Path, floor, refused: str = "") -> Enforcement:
+    """What the capture's devices reported about their floor, and the most ε they reported spent."""
+    from edgeleak.capture.store import load_capture
+
+    build_floor = floor.to_json() if floor else None
+    try:
+        loaded = load_capture(capture)
+    except EdgeleakError:  # refused before the capture was written
+        return Enforcement(build_floor, None, None, None, None, None, refused)
+    reports = loaded.device_reports()
+    first = reports[0] if reports else None
+    spent = [getattr(u.meta, "epsilon_total", None) for u in loaded.updates]
+    known = [e for e in spent if e is not None]
+    epsilon_spent = max(known) if known and len(known) == len(spent) else None
+    if refused and not spent and first is not None and first.epsilon_spent is not None:
+        epsilon_spent = first.epsilon_spent  # nothing released: what the devices had spent when opened
+    return Enforcement(build_floor, first.floor_epsilon if first else None, first.floor_delta if first else None,
+                       first.entropy if first and first.entropy_source is not None else None,
+                       first.testing_build if first else None, epsilon_spent, refused)
+
+
+def _refused_result(setting: Setting, dataset, spend, enforced: Enforcement, seconds: float) -> SettingResult:
+    """A setting the devices' floor refused: nothing was released, so there is nothing to attack."""
+    nan = float("nan")
+    return SettingResult(
+        name=setting.name, model=setting.model, classes=dataset.num_classes,
+        config={k: (v.name.lower() if hasattr(v, "name") else v) for k, v in dataclasses.asdict(setting.config).items()},
+        accuracy_before=nan, accuracy_after=nan, epsilon=spend.epsilon, epsilon_rdp=spend.epsilon_rdp, delta=spend.delta,
+        privacy_unit=spend.unit, kappa=nan, rero_bound=nan, measured_success=0.0, bound_violated=False, attacks=(),
+        seconds=seconds, examples={}, enforced=enforced)
+
+
 def run_setting(setting: Setting, study: StudyConfig, out: Path, dataset, progress: Callable[[str], None]) -> SettingResult:
     start = time.perf_counter()
     model = load_model_dir(_model_dir(out.parent.parent, setting.model, dataset, study.base_epochs))
@@ -97,17 +143,24 @@ def run_setting(setting: Setting, study: StudyConfig, out: Path, dataset, progre
     if capture.exists():
         shutil.rmtree(capture)  # an unfinished session: it is redone whole, nothing is mixed
     board = load_boards().get(study.board)
+    floor = study.floor_of(setting)
     plan = SessionPlan(devices=study.devices, rounds=study.rounds, config=setting.config,
-                       samples_per_round=setting.samples_per_round, seed=study.seed)
-    progress(f"{setting.name}: {study.devices} x {board.name}, {study.rounds} rounds")
-    summary = run_session(board, model, dataset, plan, capture)
+                       samples_per_round=setting.samples_per_round, seed=study.seed, floor=floor)
+    params = sum(l.weights.size + l.bias.size for l in read_head(model.artifact))
+    spend = privacy_spend(setting.config, rounds=study.rounds, samples_per_round=setting.samples_per_round, parameters=params)
+    progress(f"{setting.name}: {study.devices} x {board.name}, {study.rounds} rounds"
+             + (f", floor {floor.describe()}" if floor else ""))
+    try:
+        summary = run_session(board, model, dataset, plan, capture)
+    except FloorRefusal as refusal:
+        progress(f"{setting.name}: refused by the devices' floor ({refusal.name})")
+        enforced = enforcement_of(capture, floor, f"{refusal.name}: {refusal}")
+        return _refused_result(setting, dataset, spend, enforced, time.perf_counter() - start)
     attacks = []
     for attack in study.attacks:
         slow = attack not in ("analytic", "labels")
         progress(f"{setting.name}: attack {attack}")
         attacks.append(_attack(capture, attack, out / "attacks" / attack, study.optimization_records if slow else None))
-    params = sum(l.weights.size + l.bias.size for l in read_head(model.artifact))
-    spend = privacy_spend(setting.config, rounds=study.rounds, samples_per_round=setting.samples_per_round, parameters=params)
     held = ((model.quantize(dataset.x_train).astype(np.float32) - model.input_zero_point) * model.input_scale)
     kappa = prior_success_rate(held, SUCCESS_PEARSON, seed=study.seed)
     bound = rero_bound(kappa, spend)
@@ -121,7 +174,8 @@ def run_setting(setting: Setting, study: StudyConfig, out: Path, dataset, progre
         accuracy_before=summary.initial_accuracy, accuracy_after=summary.rounds[-1].accuracy,
         epsilon=spend.epsilon, epsilon_rdp=spend.epsilon_rdp, delta=spend.delta, privacy_unit=spend.unit,
         kappa=kappa, rero_bound=bound, measured_success=measured, bound_violated=measured > bound + 1e-9,
-        attacks=tuple(attacks), seconds=time.perf_counter() - start, examples=examples)
+        attacks=tuple(attacks), seconds=time.perf_counter() - start, examples=examples,
+        enforced=enforcement_of(capture, floor))
 
 
 def _to_json(result: SettingResult) -> dict:
