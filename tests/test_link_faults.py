@@ -52,4 +52,4 @@ def test_garbage_on_the_line_does_not_confuse_the_device(host_url):
     serial_port.write(bytes(np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8)) + b"\x00")
     with DeviceClient(serial_port, timeout=10) as client:
         info = client.hello()
-        assert info.board == "host" and info.protocol_version == 1
+        assert info.board == "host" and info.protocol_version == 2

@@ -75,7 +75,7 @@ def test_protocol_session(env, built):
         t, seq, body = link.request(frame(HELLO, 100))
         assert (t, seq) == (INFO, 100)
         info = parse_info(body)
-        assert info["proto"] == 1 and info["fmt"] == 1 and info["name"] == env and info["version"] == "0.1.0"
+        assert info["proto"] == 2 and info["fmt"] == 1 and info["name"] == env and info["version"] == "0.1.0"
         assert info["hash"] == hashlib.sha256(tiny_artifact()[64:]).digest()
         assert (info["n_in"], info["n_out"], info["arena"]) == (INPUT_SIZE, OUTPUT_SIZE, 32)
         assert info["largest"] >= 1024
