@@ -60,22 +60,19 @@ class GeneratorWords:
 
 
 def uniform(words: Words, n: int) -> int:
-    """Uniform on {0..n-1} by rejection: one word when n <= 2^32, else two (low word first)."""
+    """Uniform on {0..n-1} by rejection without division: k = bit length of n-1 bits from one word (k <= 32)
+    or two (low word first), redrawn while >= n; n = 1 draws nothing."""
     if n <= 1:
         return 0
-    if n <= 1 << 32:
-        limit = (1 << 32) - ((1 << 32) % n)
-        while True:
-            u = words.u32()
-            if u < limit:
-                return u % n
-    rem = (1 << 64) % n
-    limit = (1 << 64) - 1 - rem
+    k = (n - 1).bit_length()
+    mask = (1 << k) - 1
     while True:
         u = words.u32()
-        u |= words.u32() << 32
-        if rem == 0 or u <= limit:
-            return u % n
+        if k > 32:
+            u |= words.u32() << 32
+        u &= mask
+        if u < n:
+            return u
 
 
 def _bern_exp_unit(words: Words, num: int, den: int) -> bool:

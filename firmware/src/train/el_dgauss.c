@@ -3,29 +3,36 @@
 
 #define BERN_EXP_MAX_K (1u << 14)
 
+/* Bits needed to write x (0 for 0), in six halving steps. */
+static unsigned bit_length(uint64_t x)
+{
+    unsigned k = 0, step;
+    for (step = 32; step > 0; step >>= 1) {
+        if (x >> step) {
+            x >>= step;
+            k += step;
+        }
+    }
+    return k + (unsigned)(x != 0u);
+}
+
 uint64_t el_dg_uniform(el_prng *r, uint64_t n)
 {
+    unsigned k;
+    uint64_t mask;
     if (n <= 1u) {
         return 0;
     }
-    if (n <= 0x100000000ull) {
-        const uint64_t limit = 0x100000000ull - (0x100000000ull % n); /* largest multiple of n <= 2^32 */
-        for (;;) {
-            const uint64_t u = el_prng_u32(r);
-            if (u < limit) {
-                return u % n;
-            }
+    k = bit_length(n - 1u);
+    mask = k >= 64u ? UINT64_MAX : (((uint64_t)1 << k) - 1u);
+    for (;;) { /* no division: draw k bits, keep them when below n (at most 2 tries on average) */
+        uint64_t u = el_prng_u32(r);
+        if (k > 32u) {
+            u |= (uint64_t)el_prng_u32(r) << 32;
         }
-    }
-    {
-        const uint64_t rem = (UINT64_MAX % n + 1u) % n; /* 2^64 mod n */
-        const uint64_t limit = UINT64_MAX - rem;         /* accept u <= limit: a multiple of n values */
-        for (;;) {
-            const uint64_t lo = el_prng_u32(r);
-            const uint64_t u = lo | ((uint64_t)el_prng_u32(r) << 32);
-            if (rem == 0u || u <= limit) {
-                return u % n;
-            }
+        u &= mask;
+        if (u < n) {
+            return u;
         }
     }
 }

@@ -22,7 +22,10 @@ extern "C" {
 /** Magnitudes above this are rejected (at least 64 s for every allowed s). */
 #define EL_DGAUSS_MAX_ABS (1u << 18)
 
-/** Uniform on {0 .. n-1}, n >= 1, by rejection (one word when n <= 2^32, else two, low word first). */
+/**
+ * Uniform on {0 .. n-1}, n >= 1, by rejection without division: k = bit length of n - 1; one word (k <= 32)
+ * or two (low word first) masked to k bits, redrawn while >= n. n = 1 draws nothing.
+ */
 uint64_t el_dg_uniform(el_prng *r, uint64_t n);
 
 /** 1 with probability exp(-num / den), den >= 1, den * 2^14 < 2^64. */
