@@ -60,10 +60,16 @@ class GeneratorWords:
 
 
 def uniform(words: Words, n: int) -> int:
-    """Uniform on {0..n-1} by rejection without division: k = bit length of n-1 bits from one word (k <= 32)
-    or two (low word first), redrawn while >= n; n = 1 draws nothing."""
+    """Uniform on {0..n-1} by rejection: below 2^32 one word w, redrawn while w < 2^32 mod n, then w mod n;
+    else the low k = bit length of n-1 bits of two words (low word first), redrawn while >= n; n = 1 draws nothing."""
     if n <= 1:
         return 0
+    if n < 1 << 32:
+        low = (1 << 32) % n
+        while True:
+            u = words.u32()
+            if u >= low:
+                return u % n
     k = (n - 1).bit_length()
     mask = (1 << k) - 1
     while True:

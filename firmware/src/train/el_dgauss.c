@@ -23,9 +23,19 @@ uint64_t el_dg_uniform(el_prng *r, uint64_t n)
     if (n <= 1u) {
         return 0;
     }
+    if (n < 0x100000000ull) { /* one word, 32-bit hardware division: reject the lowest 2^32 mod n words */
+        const uint32_t m = (uint32_t)n;
+        const uint32_t low = (0u - m) % m;
+        for (;;) {
+            const uint32_t u = el_prng_u32(r);
+            if (u >= low) {
+                return u % m;
+            }
+        }
+    }
     k = bit_length(n - 1u);
     mask = k >= 64u ? UINT64_MAX : (((uint64_t)1 << k) - 1u);
-    for (;;) { /* no division: draw k bits, keep them when below n (at most 2 tries on average) */
+    for (;;) { /* no 64-bit division: draw k bits, keep them when below n (at most 2 tries on average) */
         uint64_t u = el_prng_u32(r);
         if (k > 32u) {
             u |= (uint64_t)el_prng_u32(r) << 32;

@@ -23,8 +23,8 @@ extern "C" {
 #define EL_DGAUSS_MAX_ABS (1u << 18)
 
 /**
- * Uniform on {0 .. n-1}, n >= 1, by rejection without division: k = bit length of n - 1; one word (k <= 32)
- * or two (low word first) masked to k bits, redrawn while >= n. n = 1 draws nothing.
+ * Uniform on {0 .. n-1}, n >= 1, by rejection. n < 2^32: one word w, redrawn while w < 2^32 mod n, then w mod n.
+ * Else k = bit length of n - 1: two words (low first) masked to k bits, redrawn while >= n. n = 1 draws nothing.
  */
 uint64_t el_dg_uniform(el_prng *r, uint64_t n);
 

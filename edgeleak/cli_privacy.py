@@ -1,0 +1,125 @@
+"""The privacy-floor side of the ``edgeleak`` command line: the floor options of build, flash, train and study,
+``capture inspect`` (with what each device reported of its floor) and ``redteam``. Like edgeleak.cli, it prints."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from edgeleak.errors import EdgeleakError
+
+
+def _boards(args):
+    from edgeleak.boards import load_boards
+
+    return load_boards(Path(args.boards) if args.boards else None)
+
+
+def _floor(args, board):
+    """The privacy floor of a build: --floor-epsilon/--floor-delta/--no-floor, else the board's (boards.yaml)."""
+    from edgeleak.privacy.floor import resolve_floor
+
+    return resolve_floor(board.floor, epsilon=args.floor_epsilon, delta=args.floor_delta, disabled=args.no_floor)
+
+
+def _floor_line(floor) -> str:
+    if floor is None:
+        return "privacy floor: none (the device refuses nothing for its budget)"
+    return f"privacy floor: {floor.describe()}, enforced by the firmware (docs/training.md)"
+
+
+def _add_floor_options(p, study: bool = False) -> None:
+    what = "every setting's boards (a setting's own floor in the config wins)" if study else "the firmware"
+    g = p.add_argument_group("privacy floor", "the budget the device enforces itself (docs/training.md); "
+                             "default: the config's or board's floor in boards.yaml, else none")
+    g.add_argument("--floor-epsilon", type=float, metavar="E", help=f"build {what} with a privacy budget of epsilon E")
+    g.add_argument("--floor-delta", type=float, metavar="D", help="delta of the floor, in (0, 1e-3] (default 1e-5)")
+    g.add_argument("--no-floor", action="store_true", help="build without a floor, even if the board has one")
+
+
+def cmd_redteam(args) -> int:
+    from edgeleak.redteam import RedteamPlan, redteam, redteam_build_flags
+    from edgeleak.redteam.report import report_json, report_lines
+
+    board = _boards(args).get(args.board)
+    flags = redteam_build_flags(board, tuple(args.build_flag), port=args.port)
+    if args.json and not Path(args.json).resolve().parent.is_dir():
+        raise EdgeleakError(f"cannot write {args.json}: its directory does not exist")
+    plan = RedteamPlan(rounds=args.rounds, probe_values=args.values, attacks=tuple(args.attack))
+    report = redteam(board, Path(args.model), port=args.port, build_flags=flags, plan=plan,
+                     progress=lambda line: print(f"redteam: {line}", file=sys.stderr, flush=True))
+    print("\n".join(report_lines(report)))
+    if args.json:
+        try:
+            Path(args.json).write_text(report_json(report))
+        except OSError as exc:
+            raise EdgeleakError(f"cannot write {args.json}: {exc.strerror or exc}") from None
+        print(f"wrote {args.json}")
+    return 0 if report.all_stopped else 1
+
+
+def _floor_text(raw: dict) -> str:
+    return f"epsilon_max {raw.get('epsilon', float('nan')):g} at delta {raw.get('delta', float('nan')):g}"
+
+
+def _known(value, fmt: str = "g") -> str:
+    return "unknown" if value is None else format(value, fmt)
+
+
+def _device_floor_text(d) -> str:
+    """One device's INFO about its privacy floor, in words; "unknown" for what it (or an old capture) did not say."""
+    if d.floor_epsilon is None:
+        floor = "floor unknown"
+    elif d.floor_epsilon == 0:
+        floor = "no floor"
+    else:
+        floor = f"floor epsilon_max {d.floor_epsilon:g} at delta {_known(d.floor_delta)}"
+        if d.floor_valid is False:
+            floor += " (INVALID constants: every TRAIN refused)"
+    testing = "unknown" if d.testing_build is None else ("yes" if d.testing_build else "no")
+    from edgeleak.link.messages import EntropySource
+
+    note = " (a functional test, not a security claim)" if d.entropy_source == EntropySource.EMULATOR else ""
+    return (f"{floor}, entropy {d.entropy}{note}, testing build {testing}, "
+            f"epsilon spent {_known(d.epsilon_spent)} (rho {_known(d.rho_spent)})")
+
+
+def cmd_capture_inspect(args) -> int:
+    import warnings
+
+    from edgeleak.capture.records import CaptureWarning
+    from edgeleak.capture.store import load_capture
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CaptureWarning)
+        capture = load_capture(Path(args.capture))
+    s = capture.session
+    print(f"capture {args.capture}: model {s.get('model_hash', '?')[:16]} on {s.get('dataset')}, "
+          f"{s.get('devices')} x {s.get('board')}, {len(capture.globals)} rounds, {len(capture.updates)} updates")
+    built = s.get("floor")
+    print(f"  floor asked for at build: {'unknown' if 'floor' not in s else (_floor_text(built) if built else 'none')}")
+    print("  devices (INFO when the session opened them):")
+    for d in capture.device_reports():
+        print(f"  {d.device:>5} {d.board} {d.firmware_version}: {_device_floor_text(d)}")
+    if capture.updates:
+        m = capture.updates[0].meta
+        print(f"  defenses: clip {m.clip_mode.name.lower()} C={m.clip_norm:g}, noise {m.noise_kind.name.lower()} "
+              f"sigma={m.noise_multiplier:g} ({m.noise_mode.name.lower()}), sparsify {m.sparsify.name.lower()}, "
+              f"encoding {m.encoding.name.lower()}")
+        print(f"  training: lr {m.learning_rate:g}, momentum {m.momentum:g}, batch {m.batch_size}, steps {m.steps}")
+        print(f"  {'round':>5} {'device':>6} {'samples':>7} {'pre-clip norm':>13} {'loss':>7} {'sent':>7} "
+              f"{'rho after':>10} {'eps after':>10} {'floor':>7}")
+        for u in capture.updates[: args.limit]:
+            sent = int(sum(mask.sum() for mask in u.sent))
+            rho, eps = getattr(u.meta, "rho_total", None), getattr(u.meta, "epsilon_total", None)
+            enforced = getattr(u.meta, "floor_enforced", None)
+            floor = "unknown" if enforced is None else ("yes" if enforced else "no")
+            print(f"  {u.round:>5} {u.device:>6} {u.meta.samples:>7} {u.meta.pre_clip_norm:>13.4g} {u.meta.loss:>7.3f} {sent:>7} "
+                  f"{_known(rho, '.4g'):>10} {_known(eps, '.4g'):>10} {floor:>7}")
+        if len(capture.updates) > args.limit:
+            print(f"  ... {len(capture.updates) - args.limit} more")
+    for warning in caught:
+        print(f"  warning: {warning.message}")
+    return 0
+
+
