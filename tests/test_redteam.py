@@ -172,3 +172,14 @@ def test_command_line_exit_codes(zoo_models, tmp_path):
     unfloored = _cli("redteam", "--board", "host", "--model", str(zoo_models["mlp"]), "--attack", "seed",
                      "--build-flag", "EL_TESTING_BUILD=1")
     assert unfloored.returncode == 1 and "succeeded: seed" in unfloored.stdout
+
+
+@pytest.mark.qemu
+def test_a_floored_emulated_cortex_m4_stops_every_attack(zoo_models):
+    """The same on the emulated Cortex-M4F (QEMU): a functional test, since its key comes from the host."""
+    board = load_boards().get("mps2-an386")
+    report = redteam(board, zoo_models["imu_cnn"], build_flags=FLOORED, plan=RedteamPlan(rounds=40, probe_values=4))
+    print("\n".join(report_lines(report)))
+    assert report.device.floor_epsilon == pytest.approx(8.0)
+    assert [r.name for r in report.succeeded] == []
+    assert "emulator" in {r.name: r for r in report.results}["entropy"].outcome.evidence
