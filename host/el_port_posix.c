@@ -128,7 +128,8 @@ int el_port_read_byte(void)
 int el_port_entropy(uint8_t *buf, size_t len)
 {
     size_t got = 0;
-    int fd = open("/dev/urandom", O_RDONLY);
+    const char *mode = getenv("EL_HOST_ENTROPY"); /* "weak": play a board without a hardware RNG */
+    int fd = (mode != NULL && mode[0] == 'w') ? -1 : open("/dev/urandom", O_RDONLY);
     if (fd >= 0) {
         while (got < len) {
             ssize_t n = read(fd, buf + got, len - got);
@@ -155,7 +156,7 @@ int el_port_entropy(uint8_t *buf, size_t len)
             buf[i] = (uint8_t)((z ^ (z >> 31)) >> 24);
         }
     }
-    return 0;
+    return EL_ENTROPY_WEAK;
 }
 
 uint32_t el_port_ticks(void) { return (uint32_t)(now_us() - s_boot_us); }

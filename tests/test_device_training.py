@@ -128,6 +128,12 @@ def test_protocol_errors_leave_the_device_usable(zoo_models, basic_motions, boar
         assert info.value.code == ErrorCode.E_CONFIG
         client.configure(TrainConfig(learning_rate=0.01, batch_size=capacity))
         assert client.train().meta.samples == capacity
+        # the compute cap: K x B' x P example-parameter products per round at most
+        client.configure(TrainConfig(learning_rate=0.01, batch_size=capacity, local_steps=0xFFFF))
+        assert 0xFFFF * capacity * session.info.trainable_params > session.info.max_round_work
+        with pytest.raises(DeviceError) as info:
+            client.train()
+        assert info.value.code == ErrorCode.E_CONFIG and "compute cap" in str(info.value)
         client.clear_samples()
         with pytest.raises(DeviceError) as info:  # sensor mode needs a board with a sensor
             client.sense(1, 2, basic_motions.mean, basic_motions.std)
@@ -318,3 +324,24 @@ def test_the_devices_epsilon_agrees_with_the_hosts_on_a_grid_of_configurations(z
             assert host.epsilon_rdp * (1 - 1e-6) <= device <= host.epsilon_rdp * 1.01 + 1e-6, fields
             if not math.isnan(host.epsilon_pld):
                 assert device <= host.epsilon_pld * 1.12 + 1e-6, fields
+
+
+def test_noise_is_refused_on_a_weak_entropy_source_outside_testing_builds(zoo_models, basic_motions, boards, monkeypatch):
+    monkeypatch.setenv("EL_HOST_ENTROPY", "weak")  # the host board plays a board without a hardware RNG
+    model = load_model_dir(zoo_models["imu_cnn"])
+    inputs, labels = _round_inputs(model, basic_motions, 2, seed=11)
+    for flags, refused in (((), True), (TESTING, False)):
+        with open_device(boards.get("host"), model, build_flags=flags) as session:
+            client = session.client
+            assert session.info.entropy_source == EntropySource.WEAK
+            for x, y in zip(inputs, labels):
+                client.add_sample(int(y), x.tobytes())
+            client.configure(TrainConfig(learning_rate=0.1))
+            client.train()  # no noise asked: no key needed
+            client.configure(NOISY)
+            if refused:
+                with pytest.raises(DeviceError) as err:
+                    client.train()
+                assert err.value.code == ErrorCode.E_ENTROPY
+            else:
+                assert client.train().meta.noise_units > 0
