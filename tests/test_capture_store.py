@@ -47,6 +47,25 @@ def test_updates_round_trip_with_their_metadata(tmp_path):
     assert truth[0].labels.tolist() == [0, 1, 2, 3] and truth[0].inputs.dtype == np.int8
 
 
+def test_unbounded_and_non_finite_figures_are_strict_json_and_read_back(tmp_path):
+    import dataclasses
+    import math
+
+    unbounded = dataclasses.replace(_update(0, 0).meta, loss=math.nan, sensitivity_units=0, noise_units=0, grid_exponent=0,
+                                    compositions=0, rho_total=math.inf, epsilon_total=math.inf, floor_enforced=False)
+    old = dataclasses.replace(_update(0, 1).meta, sensitivity_units=None)  # a protocol-1 update: privacy unknown
+    with CaptureWriter(tmp_path / "cap", {"model_hash": "abc", "spent": math.inf}) as writer:
+        for device, meta in enumerate((unbounded, old)):
+            writer.add_update(device=device, board="host", firmware_version="0.1.0", model_hash="abc",
+                              update=dataclasses.replace(_update(0, device), meta=meta))
+    for name in ("updates.elc", "session.json"):
+        raw = (tmp_path / "cap" / name).read_bytes()
+        assert b"Infinity" not in raw and b"NaN" not in raw, name
+    first, second = load_capture(tmp_path / "cap").updates
+    assert first.meta.rho_total == math.inf and first.meta.epsilon_total == math.inf and math.isnan(first.meta.loss)
+    assert second.meta.rho_total is None and second.meta.epsilon_total is None
+
+
 def test_a_torn_last_record_is_skipped_with_a_warning(tmp_path):
     path = tmp_path / "updates.elc"
     with RecordWriter(path, "updates") as writer:

@@ -23,8 +23,16 @@ def quick_study(tmp_path_factory):
     return out, proc.stdout
 
 
+def _strict(token):
+    raise AssertionError(f"results.json is not strict JSON: {token}")
+
+
 def _by_name(out):
-    return {r["name"]: r for r in json.loads((out / "results.json").read_text())["settings"]}
+    from edgeleak.study.runner import read_result
+
+    text = (out / "results.json").read_text()
+    settings = json.loads(text, parse_constant=_strict)["settings"]  # no Infinity/NaN tokens: null instead
+    return {r["name"]: read_result(json.dumps(r)) for r in settings}
 
 
 def test_the_quick_study_tells_the_story(quick_study):

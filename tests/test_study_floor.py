@@ -88,7 +88,11 @@ def test_the_audit_skips_a_setting_the_floor_refused(tmp_path):
 
     results = [_result("ran", 2.0, 4.0, _enforced(8.0, 4.6), pearson=0.9),
                {**_result("refused", 0.0, math.inf, _enforced(8.0, None, "E_FLOOR: no noise")), "attacks": []}]
-    (tmp_path / "results.json").write_text(json.dumps({"study": {}, "settings": results}))
+    from edgeleak import strict_json
+
+    text = strict_json.dumps({"study": {}, "settings": results})
+    assert "Infinity" not in text and "NaN" not in text  # ε = ∞ is written as null and read back as ∞
+    (tmp_path / "results.json").write_text(text)
     measured = measure_target(tmp_path, Policy(max_epsilon=8.0))
     assert [m.name for m in measured] == ["ran"]
     assert violations(Policy(max_epsilon=8.0, max_pearson_r=0.5), measured) == ["ran: reconstruction Pearson r 0.900 > max_pearson_r 0.5"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import functools
 import dataclasses
-import json
 import time
 import warnings
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edgeleak import strict_json
 from edgeleak.attacks.base import get_attack
 from edgeleak.attacks.targets import aggregate_targets, capture_model, server_knowledge, update_targets
 from edgeleak.capture.records import CaptureWarning, read_records
@@ -120,7 +120,7 @@ def run_attack(capture_path: Path, attack_name: str, out: Path, *, truth_path: P
 def _write(out: Path, run: AttackRun, saved: dict[str, np.ndarray]) -> None:
     np.savez_compressed(out / "reconstructions.npz", **saved)
     rows = [dataclasses.asdict(s) for s in run.scores]
-    (out / "scores.json").write_text(json.dumps({"attack": run.attack, "summary": dataclasses.asdict(run.summary),
+    (out / "scores.json").write_text(strict_json.dumps({"attack": run.attack, "summary": dataclasses.asdict(run.summary),
                                                  "records": rows, "skipped": list(run.skipped),
                                                  "seconds": run.seconds}, indent=2, default=float))
     with open(out / "scores.csv", "w", newline="") as f:

@@ -18,6 +18,8 @@ from typing import Iterator
 
 import numpy as np
 
+from edgeleak import strict_json
+
 from edgeleak.errors import EdgeleakError
 
 FILE_MAGIC = b"ELCAPTUR"
@@ -52,7 +54,7 @@ def encode_record(meta: dict, arrays: dict[str, np.ndarray]) -> bytes:
         table.append({"name": name, "dtype": a.dtype.str, "shape": list(a.shape), "offset": offset, "nbytes": a.nbytes})
         blobs.append(a.tobytes())
         offset += a.nbytes
-    meta_bytes = json.dumps({**meta, "_arrays": table}, sort_keys=True, separators=(",", ":")).encode()
+    meta_bytes = strict_json.dumps({**meta, "_arrays": table}, sort_keys=True, separators=(",", ":")).encode()
     data = b"".join(blobs)
     crc = zlib.crc32(data, zlib.crc32(meta_bytes))
     return RECORD_HEADER.pack(RECORD_MAGIC, len(meta_bytes), len(data), crc) + meta_bytes + data

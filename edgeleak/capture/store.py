@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from edgeleak import strict_json
 from edgeleak.capture.records import RecordWriter, read_records
 from edgeleak.errors import EdgeleakError
 from edgeleak.train.update import Update, UpdateMeta
@@ -49,6 +51,8 @@ ENTROPY_SOURCES = {0: "weak fallback", 1: "hardware RNG", 2: "operating system",
 PRIVACY_FIELDS = ("sensitivity_units", "noise_units", "grid_exponent", "compositions", "rho_total", "epsilon_total",
                   "floor_enforced")
 """UPDATE metadata of protocol version 2; captures written before it lack them: read as None (unknown)."""
+FLOAT_FIELDS = ("learning_rate", "momentum", "clip_norm", "noise_multiplier", "sparsify_fraction", "pre_clip_norm", "loss")
+"""Float metadata written as null when not finite (strict JSON), read back as nan."""
 
 
 @dataclass(frozen=True)
@@ -142,7 +146,7 @@ class Capture:
 
 def _write_json_atomic(path: Path, content: dict) -> None:
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(content, indent=2, sort_keys=True))
+    tmp.write_text(strict_json.dumps(content, indent=2, sort_keys=True))
     tmp.replace(path)
 
 
@@ -215,7 +219,11 @@ def load_capture(path: Path) -> Capture:
     fields = {f.name for f in dataclasses.fields(UpdateMeta)}
     unknown = {name: None for name in PRIVACY_FIELDS if name in fields}
 
-    def meta_value(key, value):
+    def meta_value(key, value, raw):
+        if value is None and key in ("rho_total", "epsilon_total") and raw.get("sensitivity_units") is not None:
+            return math.inf  # a protocol-2 release without accountable noise: written as null, unbounded
+        if value is None and key in FLOAT_FIELDS:
+            return math.nan  # not finite on the device (e.g. a loss under hostile weights)
         if value is None:
             return None
         if key in enums:
@@ -229,7 +237,7 @@ def load_capture(path: Path) -> Capture:
             globals_[record.meta["round"]] = GlobalWeights(record.meta["round"], _tensors(record.arrays, "t"))
         elif record.meta.get("type") == "update":
             raw = record.meta["meta"]
-            meta = UpdateMeta(**{**unknown, **{k: meta_value(k, v) for k, v in raw.items() if k in fields}})
+            meta = UpdateMeta(**{**unknown, **{k: meta_value(k, v, raw) for k, v in raw.items() if k in fields}})
             updates.append(CapturedUpdate(
                 device=record.meta["device"], board=record.meta["board"], firmware_version=record.meta["firmware_version"],
                 model_hash=record.meta["model_hash"], received_at=record.meta["received_at"], meta=meta,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from edgeleak import strict_json
 from edgeleak.errors import EdgeleakError
 
 POLICY_KEYS = {
@@ -73,7 +74,10 @@ def load_policy(path: Path) -> Policy:
 def _from_study(target: Path, policy: Policy) -> list[Measured]:
     from edgeleak.study.report import label_leakage, leakage, refused
 
-    results = json.loads((target / "results.json").read_text())["settings"]
+    from edgeleak.study.runner import INFINITE_KEYS, MISSING_KEYS
+
+    results = [strict_json.restore(r, infinite=INFINITE_KEYS, missing=MISSING_KEYS)
+               for r in json.loads((target / "results.json").read_text())["settings"]]
     names = [r["name"] for r in results]
     if policy.settings:
         missing = [s for s in policy.settings if s not in names]

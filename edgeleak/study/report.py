@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import math
 from pathlib import Path
+
+from edgeleak import strict_json
 
 NOISE_PREFIX = "clip-noise-"
 
@@ -226,7 +227,7 @@ def markdown_summary(results: list[dict]) -> str:
 
 def write_report(results: list[dict], study: dict, out: Path) -> None:
     """results.json and report.html in ``out``."""
-    (out / "results.json").write_text(json.dumps({"study": study, "settings": results}, indent=2, default=float))
+    (out / "results.json").write_text(strict_json.dumps({"study": study, "settings": results}, indent=2, default=float))
     plots = _sweep_plots(results)
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>edgeleak leakage study</title><style>",
              "body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;color:#222}"

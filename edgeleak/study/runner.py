@@ -14,6 +14,7 @@ from typing import Callable
 
 import numpy as np
 
+from edgeleak import strict_json
 from edgeleak.boards import load_boards
 from edgeleak.capture.records import CaptureWarning
 from edgeleak.data import load_dataset
@@ -193,17 +194,28 @@ def run_study(study: StudyConfig, out: Path, progress: Callable[[str], None] = l
         done = folder / RESULT_FILE
         if done.exists():
             progress(f"{setting.name}: already done")
-            results.append(json.loads(done.read_text()))
+            results.append(read_result(done.read_text()))
             continue
         folder.mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CaptureWarning)
             result = _to_json(run_setting(setting, study, folder, dataset, progress))
         tmp = done.with_suffix(".tmp")
-        tmp.write_text(json.dumps(result, indent=2))
+        tmp.write_text(strict_json.dumps(result, indent=2))
         tmp.replace(done)
         results.append(result)
     return results
+
+
+INFINITE_KEYS = ("epsilon", "epsilon_rdp", "epsilon_spent")  # null in the files: unbounded
+MISSING_KEYS = ("accuracy_before", "accuracy_after", "kappa", "rero_bound", "measured_success", "seconds", "success_rate",
+                "success_interval", "pearson", "max_pearson", "label_accuracy", "feature_error",
+                "seconds_per_record")  # null in the files: not measured
+
+
+def read_result(text: str) -> dict:
+    """A setting's result as written by the study (strict JSON, docs/study.md), with inf and nan restored."""
+    return strict_json.restore(json.loads(text), infinite=INFINITE_KEYS, missing=MISSING_KEYS)
 
 
 def _to_json_config(study: StudyConfig) -> dict:
