@@ -10,6 +10,7 @@
 #include "el_test.h"
 #include "train/el_dgauss.h"
 #include "train/el_dp_account.h"
+#include "train/el_dp_release.h"
 #include "train/el_grid_noise.h"
 
 #define DRAWS 1000000u
@@ -183,8 +184,56 @@ static void test_grid_noise(void)
     CHECK(el_grid_noise_f32(v, 2, &g, 1.0f, (float)g.sens, 1, &r) == 1 && isfinite(v[0]) && isfinite(v[1]));
 }
 
+static void test_release_decision(void)
+{
+    el_release_facts f;
+    el_release_cost cost;
+    el_train_config c;
+    el_dp_floor bad = {-1.0, 1e-5}, nan_floor = {NAN, 1e-5}, wide = {8.0, 0.5}, none = {0.0, 1e-5};
+    CHECK(el_dp_floor_active(&bad) && !el_dp_floor_valid(&bad) && el_dp_floor_active(&nan_floor)
+          && !el_dp_floor_valid(&nan_floor) && !el_dp_floor_valid(&wide) && !el_dp_floor_active(&none)
+          && el_dp_floor_valid(&none) && el_dp_floor_delta(&wide) == 1e-5);
+
+    f.floor.epsilon = 8.0;
+    f.floor.delta = 1e-5;
+    f.max_work = 1e6;
+    f.params = 9684u;
+    f.samples = 4u;
+    f.weak_entropy = 0;
+    f.testing = 0;
+    f.rho_spent = 0.0;
+    el_train_config_default(&c);
+    CHECK(el_dp_release_check(&c, &f, &cost) == EL_RELEASE_FLOOR); /* no noise under a floor */
+    c.clip_mode = EL_CLIP_UPDATE;
+    c.clip_norm = 1.0f;
+    c.noise_kind = EL_NOISE_GAUSSIAN;
+    c.noise_mult = 4.0f;
+    CHECK(el_dp_release_check(&c, &f, &cost) == EL_RELEASE_OK && cost.has_grid && cost.appearances == 1u);
+    CHECK(cost.rho == el_dp_release_rho(&cost.grid, 1u) && cost.total == el_dp_rho_add(0.0, cost.rho));
+    f.rho_spent = 1.0; /* eps(1 + 1/8) at 1e-5 is 7.59: still within 8 */
+    CHECK(el_dp_release_check(&c, &f, &cost) == EL_RELEASE_OK);
+    f.rho_spent = 1.2; /* eps(1.325) is 8.39: refused, nothing to charge */
+    CHECK(el_dp_release_check(&c, &f, &cost) == EL_RELEASE_BUDGET);
+    f.rho_spent = 0.0;
+    f.weak_entropy = 1;
+    CHECK(el_dp_release_check(&c, &f, &cost) == EL_RELEASE_ENTROPY);
+    f.testing = 1;
+    CHECK(el_dp_release_check(&c, &f, &cost) == EL_RELEASE_OK);
+    c.local_steps = 100;
+    c.batch = 4;
+    CHECK(el_dp_release_check(&c, &f, &cost) == EL_RELEASE_WORK); /* 100 x 4 x 9684 > 1e6 */
+    f.floor = bad;
+    CHECK(el_dp_release_check(&c, &f, &cost) == EL_RELEASE_FLOOR_INVALID);
+    /* without a floor: anything in range is released, and the account says unbounded */
+    f.floor = none;
+    c.local_steps = 1;
+    c.noise_kind = EL_NOISE_LAPLACE;
+    CHECK(el_dp_release_check(&c, &f, &cost) == EL_RELEASE_OK && !cost.has_grid && cost.total == HUGE_VAL);
+}
+
 void el_test_dp(void)
 {
+    test_release_decision();
     test_bernoulli_exp();
     test_discrete_laplace_tail();
     test_discrete_gaussian(3u, 21u);
