@@ -2,6 +2,7 @@
 the device applies before anything leaves it (including the privacy floor the server cannot lower)."""
 
 import dataclasses
+import struct
 import math
 
 import numpy as np
@@ -345,3 +346,30 @@ def test_noise_is_refused_on_a_weak_entropy_source_outside_testing_builds(zoo_mo
                 assert err.value.code == ErrorCode.E_ENTROPY
             else:
                 assert client.train().meta.noise_units > 0
+
+
+def test_a_retransmitted_request_is_answered_again_without_running_twice(zoo_models, basic_motions, boards):
+    """The link may lose a reply; the host resends the request with its sequence number. A SAMPLE stored once
+    stays stored once, a CONFIGURE applied once answers the same, and a new sequence number runs again."""
+    from edgeleak.link.messages import MsgType
+
+    model = load_model_dir(zoo_models["imu_cnn"])
+    inputs, labels = _round_inputs(model, basic_motions, 2, seed=12)
+    body = bytes([int(labels[0]), 0, 0, 0]) + inputs[0].tobytes()
+    with open_device(boards.get("host"), model) as session:
+        client = session.client
+        assert client.add_sample(int(labels[0]), inputs[0].tobytes()) == 1
+        seq = client.last_seq
+        for _ in range(3):  # the same SAMPLE again: the same reply, nothing stored
+            assert client.request(MsgType.SAMPLE, body, MsgType.ACK, seq=seq) == struct.pack("<H", 1)
+        assert client.add_sample(int(labels[1]), inputs[1].tobytes()) == 2  # a new request runs
+        with pytest.raises(DeviceError) as err:
+            client.request(MsgType.SAMPLE, bytes(3), MsgType.ACK)
+        seq = client.last_seq
+        with pytest.raises(DeviceError) as again:  # an error is answered the same way
+            client.request(MsgType.SAMPLE, bytes(3), MsgType.ACK, seq=seq)
+        assert err.value.code == again.value.code == ErrorCode.E_LENGTH
+        client.configure(TrainConfig(learning_rate=0.1, batch_size=2))
+        client.request(MsgType.CONFIGURE, TrainConfig(learning_rate=0.1, batch_size=2).pack(), MsgType.ACK,
+                       seq=client.last_seq)
+        assert client.train().meta.samples == 2

@@ -113,7 +113,39 @@ static void on_stats(uint16_t seq)
     send_msg(EL_MSG_STATS_REPLY, seq, body, sizeof(body), NULL, 0);
 }
 
+/* The last request answered: a request with its type and sequence number is a retransmission. */
+static struct {
+    uint8_t valid;
+    uint8_t type;
+    uint16_t seq;
+} s_last;
+
+/* Requests that change the device's state and answer with a small reply: a retransmission gets the reply
+   again instead of running twice. TRAIN keeps its own copy of the last UPDATE (el_app_train.c); INFER,
+   HELLO and STATS change nothing and simply run again. */
+static int kept_reply(uint8_t type)
+{
+    return type == EL_MSG_CONFIGURE || type == EL_MSG_LOAD_WEIGHTS || type == EL_MSG_SAMPLE
+        || type == EL_MSG_CLEAR_SAMPLES || type == EL_MSG_SENSE;
+}
+
+static void dispatch(const el_rx_msg *m);
+
 static void on_message(const el_rx_msg *m)
+{
+    const int repeat = s_last.valid && s_last.type == m->type && s_last.seq == m->seq;
+    if (repeat && kept_reply(m->type) && el_tx_replay(m->seq)) {
+        return;
+    }
+    s_last.valid = 1;
+    s_last.type = m->type;
+    s_last.seq = m->seq;
+    el_tx_record_start();
+    dispatch(m);
+    el_tx_record_stop();
+}
+
+static void dispatch(const el_rx_msg *m)
 {
     switch (m->type) {
     case EL_MSG_HELLO:

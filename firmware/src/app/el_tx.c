@@ -10,6 +10,17 @@ static uint8_t s_chunk[EL_PKT_BODY_MAX];
 static uint8_t s_pkt[EL_PKT_MAX];
 static uint8_t s_frame[EL_FRAME_MAX];
 
+/* The reply to the request being handled, when it is one small message (ACK, ERROR): a retransmission of the
+   request gets it again without being executed twice. */
+static struct {
+    uint8_t active;
+    uint8_t valid;
+    uint8_t type;
+    uint8_t count;
+    uint16_t len;
+    uint8_t body[EL_TX_RECORD_MAX];
+} s_rec;
+
 static void emit(el_tx *t, int more)
 {
     el_pkt p;
@@ -72,7 +83,40 @@ void el_tx_end(el_tx *t)
     while (t->done + t->fill < t->total) {
         el_tx_put(t, zeros, sizeof(zeros));
     }
+    if (s_rec.active) {
+        s_rec.count++;
+        s_rec.valid = (uint8_t)(t->done == 0u && t->fill <= sizeof(s_rec.body));
+        if (s_rec.valid) {
+            s_rec.type = t->type;
+            s_rec.len = (uint16_t)t->fill;
+            memcpy(s_rec.body, s_chunk, t->fill);
+        }
+    }
     emit(t, 0);
+}
+
+void el_tx_record_start(void)
+{
+    s_rec.active = 1;
+    s_rec.valid = 0;
+    s_rec.count = 0;
+}
+
+void el_tx_record_stop(void)
+{
+    s_rec.active = 0;
+    if (s_rec.count != 1u) {
+        s_rec.valid = 0;
+    }
+}
+
+int el_tx_replay(uint16_t seq)
+{
+    if (!s_rec.valid) {
+        return 0;
+    }
+    el_tx_send(s_rec.type, seq, s_rec.body, s_rec.len, NULL, 0);
+    return 1;
 }
 
 void el_tx_send(uint8_t type, uint16_t seq, const uint8_t *head, size_t head_len, const uint8_t *data,

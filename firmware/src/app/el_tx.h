@@ -38,6 +38,18 @@ void el_tx_send(uint8_t type, uint16_t seq, const uint8_t *head, size_t head_len
 /** An ERROR message: u16 code, then the text (no terminator). */
 void el_tx_error(uint16_t seq, uint16_t code, const char *text);
 
+/** Largest reply kept for retransmissions (ACK bodies, ERROR texts). */
+#define EL_TX_RECORD_MAX 128u
+
+/** Keep the reply to the request about to be handled (docs/protocol.md, "Retransmissions"). */
+void el_tx_record_start(void);
+
+/** Stop keeping; the reply stays available when it was exactly one message of at most EL_TX_RECORD_MAX bytes. */
+void el_tx_record_stop(void);
+
+/** Send the kept reply again with sequence number seq; 0 when none is kept. */
+int el_tx_replay(uint16_t seq);
+
 #ifdef __cplusplus
 }
 #endif
