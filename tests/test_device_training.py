@@ -136,6 +136,11 @@ def test_protocol_errors_leave_the_device_usable(zoo_models, basic_motions, boar
             client.train()
         assert info.value.code == ErrorCode.E_CONFIG and "compute cap" in str(info.value)
         client.clear_samples()
+        for mean, std in ((np.full(6, np.nan), basic_motions.std), (basic_motions.mean, np.full(6, np.inf)),
+                          (np.full(6, -np.inf), basic_motions.std), (basic_motions.mean, np.zeros(6))):
+            with pytest.raises(DeviceError) as info:  # a normalisation that is not finite is refused first
+                client.sense(1, 2, mean, std)
+            assert info.value.code == ErrorCode.E_CONFIG
         with pytest.raises(DeviceError) as info:  # sensor mode needs a board with a sensor
             client.sense(1, 2, basic_motions.mean, basic_motions.std)
         assert info.value.code == ErrorCode.E_STATE and "no sensor" in str(info.value)

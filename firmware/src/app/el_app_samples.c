@@ -105,8 +105,8 @@ void el_app_on_sense(uint16_t seq, const uint8_t *body, size_t len)
     for (c = 0; c < channels; c++) {
         mean[c] = el_get_f32(body + 4u + 4u * c);
         std[c] = el_get_f32(body + 4u + 4u * (channels + c));
-        if (!(std[c] > 0.0f)) {
-            el_tx_error(seq, EL_E_CONFIG, "SENSE std must be > 0");
+        if (!(std[c] > 0.0f && std[c] <= 3.4e38f) || !(mean[c] >= -3.4e38f && mean[c] <= 3.4e38f)) {
+            el_tx_error(seq, EL_E_CONFIG, "SENSE mean must be finite and std finite and > 0");
             return;
         }
     }
