@@ -6,13 +6,18 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES="qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi gcc libc6-dev"
+# clang and libclang-rt-dev (libFuzzer's runtime, for clang's default version) build the firmware fuzz targets
+APT_PACKAGES="qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi gcc libc6-dev clang libclang-rt-dev"
 PYTHON="${PYTHON:-python3}"
 VENV=.venv
 
+have_libfuzzer() {
+  command -v clang >/dev/null && [ -f "$(clang -print-file-name="libclang_rt.fuzzer-$(uname -m).a")" ]
+}
+
 need_apt() {
   command -v qemu-system-arm >/dev/null && command -v arm-none-eabi-gcc >/dev/null \
-    && [ -d /usr/lib/arm-none-eabi/newlib ] && command -v gcc >/dev/null && return 1
+    && [ -d /usr/lib/arm-none-eabi/newlib ] && command -v gcc >/dev/null && have_libfuzzer && return 1
   return 0
 }
 

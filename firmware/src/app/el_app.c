@@ -185,6 +185,8 @@ static void dispatch(const el_rx_msg *m)
 void el_app_init(void)
 {
     s_inferences = 0;
+    memset(&s_last, 0, sizeof(s_last)); /* a reset forgets the last request: nothing counts as a repeat */
+    el_tx_record_clear();
     s_model_status = el_model_load(&s_model, el_model_artifact, el_model_artifact_len, el_model_arena,
                                    el_model_arena_len);
     el_app_train_init(model_ok() ? &s_model : NULL);

@@ -95,6 +95,8 @@ void el_tx_end(el_tx *t)
     emit(t, 0);
 }
 
+void el_tx_record_clear(void) { memset(&s_rec, 0, sizeof(s_rec)); }
+
 void el_tx_record_start(void)
 {
     s_rec.active = 1;

@@ -41,6 +41,9 @@ void el_tx_error(uint16_t seq, uint16_t code, const char *text);
 /** Largest reply kept for retransmissions (ACK bodies, ERROR texts). */
 #define EL_TX_RECORD_MAX 128u
 
+/** Forget any kept reply (at boot and reset). */
+void el_tx_record_clear(void);
+
 /** Keep the reply to the request about to be handled (docs/protocol.md, "Retransmissions"). */
 void el_tx_record_start(void);
 
