@@ -3,7 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from edgeleak.privacy.accounting import privacy_spend, sample_appearances
+from edgeleak.privacy.accounting import privacy_spend
+from edgeleak.privacy.grid import appearances
 from edgeleak.privacy.rero import prior_success_rate, rero_bound, rero_bound_dp, rero_bound_gdp
 from edgeleak.train.config import ClipMode, NoiseKind, NoiseMode, TrainConfig
 
@@ -47,6 +48,25 @@ def test_no_noise_laplace_or_a_grid_that_does_not_fit_means_no_guarantee():
                    TrainConfig(clip_mode=ClipMode.UPDATE, noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=1000.0, clip_norm=1.0)):
         spend = privacy_spend(config, rounds=3, samples_per_round=4, parameters=10)
         assert math.isinf(spend.epsilon) and not spend.finite and rero_bound(0.1, spend) == 1.0
+
+
+def sample_appearances(config: TrainConfig, samples: int) -> int:
+    """The most steps of one round in which any single sample takes part, counted from the oracle's schedule."""
+    from edgeleak.train.oracle import batch_schedule
+
+    counts = [0] * samples
+    for batch in batch_schedule(samples, config):
+        for i in batch:
+            counts[i] += 1
+    return max(counts)
+
+
+@pytest.mark.parametrize("samples", [1, 3, 4, 7, 32])
+@pytest.mark.parametrize("batch,steps,epochs", [(1, 1, 1), (2, 5, 1), (4, 3, 1), (9, 2, 1), (3, 0, 2), (5, 0, 3)])
+def test_the_devices_appearance_formula_matches_the_schedule(samples, batch, steps, epochs):
+    config = TrainConfig(batch_size=batch, local_steps=steps, epochs=epochs, clip_mode=ClipMode.PER_EXAMPLE, clip_norm=1.0,
+                         noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=1.0, noise_mode=NoiseMode.STEP)
+    assert appearances(config, samples) == sample_appearances(config, samples)
 
 
 def test_dp_sgd_counts_the_steps_a_sample_takes_part_in():

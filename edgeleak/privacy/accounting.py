@@ -54,17 +54,6 @@ def _no_guarantee(unit: str) -> PrivacySpend:
     return PrivacySpend(math.inf, math.inf, math.inf, DELTA, unit, 0, 0.0, None)
 
 
-def sample_appearances(config: TrainConfig, samples: int) -> int:
-    """The most steps of one round in which any single sample takes part (counted from the schedule)."""
-    from edgeleak.train.oracle import batch_schedule
-
-    counts = [0] * samples
-    for batch in batch_schedule(samples, config):
-        for i in batch:
-            counts[i] += 1
-    return max(counts)
-
-
 def privacy_spend(config: TrainConfig, *, rounds: int, samples_per_round: int, parameters: int,
                   delta: float = DELTA) -> PrivacySpend:
     """ε at ``delta`` after ``rounds`` rounds with the defenses of ``config`` on ``parameters`` parameters."""

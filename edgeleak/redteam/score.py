@@ -14,9 +14,6 @@ import numpy as np
 PROBE_SPAN = 8.0  # the probed logit ranges over [1, 1 + PROBE_SPAN] for q in [-128, 127]
 LABEL_STEP = 1.0  # label probe: logits 0, 1, 2, ... so the loss is log(sum e^k) - y
 
-RDP_ORDERS = (1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.8, 2, 2.2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9, 10, 12, 14, 16,
-              20, 24, 28, 32, 40, 48, 56, 63, 128, 256, 512, 1024)
-
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
     a = np.asarray(a, np.float64).ravel()
@@ -32,13 +29,12 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def epsilon_of_rho(rho: float, delta: float) -> float:
-    """ε of a ρ-zCDP total at ``delta``, the device's conversion (min over the RDP orders, clamped at 0)."""
+    """ε of a ρ-zCDP total at ``delta``, the device's conversion (``edgeleak.privacy.grid.epsilon_zcdp``)."""
+    from edgeleak.privacy.grid import epsilon_zcdp
+
     if not rho >= 0 or not 0 < delta < 1:
         raise ValueError(f"need rho >= 0 and delta in (0, 1), got {rho}, {delta}")
-    if math.isinf(rho):
-        return math.inf
-    best = min(a * rho + math.log((a - 1) / a) - (math.log(delta) + math.log(a)) / (a - 1) for a in RDP_ORDERS)
-    return max(0.0, best)
+    return epsilon_zcdp(rho, delta)
 
 
 def head_shapes(layers) -> list[tuple[int, int]]:

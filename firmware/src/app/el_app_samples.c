@@ -8,18 +8,11 @@
 #include "app/el_train_msgs.h"
 #include "app/el_tx.h"
 #include "proto/el_packet.h"
+#include "train/el_head.h"
 
 #define EL_SENSE_MAX_CHANNELS 16u
 
 static int store_sample(uint16_t seq, uint8_t label);
-
-static float el_get_f32(const uint8_t *p)
-{
-    uint32_t bits = (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-    float value;
-    memcpy(&value, &bits, sizeof(value));
-    return value;
-}
 
 void el_app_on_sample(uint16_t seq, const uint8_t *body, size_t len)
 {
@@ -103,8 +96,8 @@ void el_app_on_sense(uint16_t seq, const uint8_t *body, size_t len)
         return;
     }
     for (c = 0; c < channels; c++) {
-        mean[c] = el_get_f32(body + 4u + 4u * c);
-        std[c] = el_get_f32(body + 4u + 4u * (channels + c));
+        el_f32_from_le(&mean[c], body + 4u + 4u * c, 1);
+        el_f32_from_le(&std[c], body + 4u + 4u * (channels + c), 1);
         if (!(std[c] > 0.0f && std[c] <= 3.4e38f) || !(mean[c] >= -3.4e38f && mean[c] <= 3.4e38f)) {
             el_tx_error(seq, EL_E_CONFIG, "SENSE mean must be finite and std finite and > 0");
             return;

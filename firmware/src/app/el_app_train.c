@@ -41,14 +41,6 @@ static const int k_testing = (EL_TESTING_BUILD) != 0;
 
 #define NO_TENSOR 0xFFFFu
 
-static float el_get_f32(const uint8_t *p)
-{
-    uint32_t bits = (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-    float value;
-    memcpy(&value, &bits, sizeof(value));
-    return value;
-}
-
 el_app_train_state el_tstate;
 
 static void wipe(void *p, size_t n)
@@ -221,7 +213,8 @@ static void on_load_weights(uint16_t seq, const uint8_t *body, size_t len)
     {
         uint32_t i;
         for (i = 0; i < el_tstate.head.params; i++) {
-            const float w = el_get_f32(body + 4u * i);
+            float w;
+            el_f32_from_le(&w, body + 4u * i, 1);
             if (!(w >= -1048576.0f && w <= 1048576.0f)) {
                 el_tx_error(seq, EL_E_CONFIG, "weights must be finite and within +-2^20");
                 return;
