@@ -12,6 +12,8 @@ from edgeleak.cli_privacy import (_add_floor_options, _boards, _device_floor_tex
 from edgeleak.errors import EdgeleakError
 
 EXIT_USER_ERROR = 2
+FAULT_PORT_HELP = ("; a device path, socket://HOST:PORT, or fault://HOST:PORT?flip=P&drop=P&dup=P&seed=N "
+                   "(fault:///dev/pts/N?... for a pseudo-terminal) to damage bytes both ways (docs/protocol.md, Link recovery)")
 
 
 def _quiet_tensorflow() -> None:
@@ -282,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="directory written by 'edgeleak quantize'")
     p.add_argument("--input", required=True, help=".npy of windows: float (quantized with the model's input scale) or int8")
     p.add_argument("--output", required=True, help=".npy to write the int8 outputs to")
-    p.add_argument("--port", help="serial port URL of a real board (default: found by USB VID:PID)")
+    p.add_argument("--port", help="serial port URL of a real board (default: found by USB VID:PID)" + FAULT_PORT_HELP)
     p.add_argument("--icount", action="store_true", help="QEMU: count instructions (-icount shift=0), so ticks = instructions")
     p.set_defaults(func=cmd_infer)
 
@@ -293,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--real", type=int, help="at most this many real windows (default: all test windows)")
     p.add_argument("--dataset", help="data set of the real windows (default: the model's own)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random tensors (default 0)")
-    p.add_argument("--port", help="serial port URL of a real board or of a board started elsewhere")
+    p.add_argument("--port", help="serial port URL of a real board or of a board started elsewhere" + FAULT_PORT_HELP)
     p.add_argument("--icount", action="store_true", help="QEMU: count instructions (-icount shift=0)")
     p.set_defaults(func=cmd_verify)
 
@@ -351,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "Exit 0 when every attack is stopped, 1 when one gets through, 2 on a usage error.")
     p.add_argument("--board", help="board name from boards.yaml (default: the default board)")
     p.add_argument("--model", required=True, help="directory written by 'edgeleak quantize'")
-    p.add_argument("--port", help="serial port URL of a real board or of a board started elsewhere")
+    p.add_argument("--port", help="serial port URL of a real board or of a board started elsewhere" + FAULT_PORT_HELP)
     p.add_argument("--build-flag", action="append", default=[], metavar="FLAG",
                    help="compiler flag for the emulated or host board built here, repeatable; write it with '=', e.g. "
                    "--build-flag=-DEL_FLOOR_EPSILON=8 (NAME=VALUE alone means -DNAME=VALUE); a floor given here "

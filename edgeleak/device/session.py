@@ -12,7 +12,9 @@ from edgeleak.device.model_dir import ModelDir
 from edgeleak.errors import EdgeleakError
 from edgeleak.firmware.runners import host_board, qemu_board
 from edgeleak.link.client import DeviceClient, open_serial
+from edgeleak.link.faults import FaultSpec
 from edgeleak.link.messages import DeviceInfo
+from edgeleak.link.retry import RetryPolicy
 
 
 @dataclass
@@ -53,15 +55,29 @@ def _board_url(board: Board, model: ModelDir, *, port: str | None, icount: bool,
             yield url
 
 
+def link_policy(board: Board, *, timeout: float = 20.0) -> RetryPolicy:
+    """Retry waits for the board's link: no line rate to the host board (a pseudo-terminal), the baud rate of a
+    real board's UART and of QEMU's (its emulated UART takes about a byte time per byte).
+    ``timeout``: what a training round may take."""
+    if board.kind == "host":
+        return RetryPolicy.for_virtual_link(slow_compute=timeout)
+    return RetryPolicy.for_uart(board.baud, slow_compute=timeout)
+
+
 @contextlib.contextmanager
 def open_device(board: Board, model: ModelDir, *, port: str | None = None, icount: bool = False,
-                timeout: float = 20.0, build_flags: tuple[str, ...] = ()) -> Iterator[DeviceSession]:
+                timeout: float = 20.0, build_flags: tuple[str, ...] = (), faults: FaultSpec | None = None,
+                policy: RetryPolicy | None = None) -> Iterator[DeviceSession]:
     """Yield a session with a board that runs ``model``; refuse a board that runs another model.
 
-    Emulated boards are built first (with ``build_flags``, e.g. a privacy floor), then started."""
+    Emulated boards are built first (with ``build_flags``, e.g. a privacy floor), then started. ``faults`` puts a
+    ``fault://`` link (docs/protocol.md, Link recovery) between the host and a board started here; ``policy``
+    replaces the board's retry policy (link_policy)."""
     with _board_url(board, model, port=port, icount=icount, flags=build_flags) as url:
+        if faults is not None:
+            url = faults.wrap(url)
         serial_port = open_serial(url, baud=board.baud)
-        with DeviceClient(serial_port, timeout=timeout) as client:
+        with DeviceClient(serial_port, policy=policy or link_policy(board, timeout=timeout)) as client:
             info = client.hello()
             if info.model_hash != model.sha256:
                 raise EdgeleakError(f"{board.name} runs model {info.model_hash[:16]}, not {model.sha256[:16]}; "

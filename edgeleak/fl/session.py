@@ -28,7 +28,9 @@ from edgeleak.errors import EdgeleakError
 from edgeleak.fl.fedavg import accuracy, fedavg, layers_from_params
 from edgeleak.fl.features import cut_features
 from edgeleak.link.client import DeviceError, LinkTimeout
+from edgeleak.link.faults import FaultSpec
 from edgeleak.link.messages import ErrorCode
+from edgeleak.link.retry import LinkCounters
 from edgeleak.privacy.floor import Floor
 from edgeleak.quantize.artifact import read_head
 from edgeleak.train.config import TrainConfig
@@ -48,6 +50,7 @@ class SessionPlan:
     seed: int = 0
     build_flags: tuple[str, ...] = ()
     floor: Floor | None = None  # the privacy floor the emulated boards are built with (docs/training.md)
+    faults: FaultSpec | None = None  # a damaging link to every board (device k: seed + k), for tests and benchmarks
 
     def all_build_flags(self) -> tuple[str, ...]:
         return self.build_flags + (self.floor.to_build_flags() if self.floor else ())
@@ -70,6 +73,7 @@ class SessionSummary:
     updates: int
     seconds: float
     devices: tuple[DeviceReport, ...] = ()  # what each device's INFO reported when the session opened it
+    link: LinkCounters = dataclasses.field(default_factory=LinkCounters)  # all devices' link counters, summed
 
 
 REFUSALS = (ErrorCode.E_FLOOR, ErrorCode.E_BUDGET, ErrorCode.E_ENTROPY)
@@ -169,8 +173,9 @@ def run_session(board: Board, model: ModelDir, data: Dataset, plan: SessionPlan,
     rounds = []
     count = 0
     with contextlib.ExitStack() as stack:
-        devices = [stack.enter_context(open_device(board, model, build_flags=plan.all_build_flags()))
-                   for _ in range(plan.devices)]
+        devices = [stack.enter_context(open_device(board, model, build_flags=plan.all_build_flags(),
+                                                   faults=_faults(plan, k)))
+                   for k in range(plan.devices)]
         reports = tuple(DeviceReport.from_info(k, d.info) for k, d in enumerate(devices))
         for k, report in enumerate(reports):
             _check_floor(k, report, plan.floor)
@@ -204,4 +209,9 @@ def run_session(board: Board, model: ModelDir, data: Dataset, plan: SessionPlan,
             rounds.append(summary)
             if on_round:
                 on_round(summary)
-    return SessionSummary(initial, tuple(rounds), count, time.perf_counter() - start, reports)
+        link = sum((d.client.counters for d in devices), LinkCounters())
+    return SessionSummary(initial, tuple(rounds), count, time.perf_counter() - start, reports, link)
+
+
+def _faults(plan: SessionPlan, device: int) -> FaultSpec | None:
+    return dataclasses.replace(plan.faults, seed=plan.faults.seed + device) if plan.faults else None

@@ -1,20 +1,44 @@
-"""A device on the other end of a serial link: send requests, receive replies, retransmit on CRC errors."""
+"""A device on the other end of a serial link: send requests, receive replies, recover from a noisy line.
+
+Every request may be resent with its sequence number (the device answers a retransmission without running it
+twice, docs/protocol.md): the client resends when the reply is damaged or missing, with waits scaled to the
+message and the link (edgeleak.link.retry), and gives up after bounded attempts with one line saying what it saw.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import struct
 import time
-from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
 from edgeleak.errors import EdgeleakError
-from edgeleak.link.messages import (DeviceInfo, DeviceStats, ErrorCode, InferResult, MsgType, parse_error, parse_info,
-                                    parse_output, parse_stats)
-from edgeleak.link.packet import FrameSplitter, Packet, PacketError, decode_frame, encode_message
+from edgeleak.link.messages import (DeviceInfo, DeviceStats, ErrorCode, InferResult, MsgType, parse_info, parse_output,
+                                    parse_stats)
+from edgeleak.link.packet import MAX_BODY, FrameSplitter, PacketError, decode_frame, encode_message
+from edgeleak.link.replies import ReplyAssembler, Result, Seen
+from edgeleak.link.retry import LinkCounters, RequestTally, RetryPolicy
 from edgeleak.train.config import TrainConfig
 from edgeleak.train.update import Update, UpdateFormatError, parse_update
+
+__all__ = ["DeviceClient", "DeviceError", "LinkCounters", "LinkGaveUp", "LinkTimeout", "RetryPolicy", "open_serial"]
+
+SLOW_REQUESTS = frozenset({MsgType.TRAIN, MsgType.SENSE})  # may compute for RetryPolicy.slow_compute
+MODEL_REQUESTS = frozenset({MsgType.INFER, MsgType.SAMPLE})  # run the model: allow for the inference time reported
+SINGLE_CHUNK_REPLIES = frozenset({MsgType.ACK, MsgType.STATS_REPLY})
+INVALID_REPLIES = 3  # clean replies in a row that do not parse: a device fault, not the link
+
+
+@dataclasses.dataclass(frozen=True)
+class Waited:
+    """How one attempt's wait ended."""
+
+    result: Result
+    heard: bool  # the device sent something, whatever it was
+    first_ours: float | None  # when the first valid frame of the reply came (the device had acted)
 
 
 class DeviceError(EdgeleakError):
@@ -30,10 +54,23 @@ class LinkTimeout(EdgeleakError):
     """No (complete) reply within the timeout."""
 
 
-def open_serial(url: str, *, baud: int = 115200, timeout: float = 0.05):
-    """Open a pyserial port by URL (``/dev/ttyACM0``, ``socket://host:port``, ``loop://``) with clear errors."""
+class LinkGaveUp(LinkTimeout):
+    """A request abandoned after bounded retries; ``tally`` says what was seen, ``dead`` whether nothing came back."""
+
+    def __init__(self, tally: RequestTally, *, dead: bool) -> None:
+        super().__init__(tally.dead_line() if dead else tally.noisy_line())
+        self.tally = tally
+        self.dead = dead
+
+
+def open_serial(url: str, *, baud: int = 115200, timeout: float = 0.01):
+    """Open a pyserial port by URL (``/dev/ttyACM0``, ``socket://host:port``, ``fault://...``, ``loop://``) with clear
+    errors. ``timeout`` bounds one read: the client polls its deadlines at this period."""
     import serial
 
+    from edgeleak.link import register_url_handlers
+
+    register_url_handlers()
     try:
         return serial.serial_for_url(url, baudrate=baud, timeout=timeout, write_timeout=5.0, exclusive=True)
     except (serial.SerialException, OSError, ValueError) as exc:
@@ -50,27 +87,49 @@ def open_serial(url: str, *, baud: int = 115200, timeout: float = 0.05):
         raise EdgeleakError(f"cannot open serial port {url}: {text.splitlines()[0] if text else type(exc).__name__}") from None
 
 
-@dataclass
-class LinkCounters:
-    frames_sent: int = 0
-    frames_received: int = 0
-    bytes_sent: int = 0
-    bytes_received: int = 0
-    retransmissions: int = 0
-    bad_frames: int = 0
+def default_policy(port) -> RetryPolicy:
+    """A UART at the port's baud rate when it has one; the policy to use when nothing is known about the link."""
+    baud = getattr(port, "baudrate", None)
+    return RetryPolicy.for_uart(baud) if isinstance(baud, int) and baud > 0 else RetryPolicy()
 
 
 class DeviceClient:
-    """Request/reply over an open pyserial port. Every read has a deadline; nothing blocks forever."""
+    """Request/reply over an open pyserial port. Every wait has a deadline; nothing blocks forever.
 
-    def __init__(self, port, *, timeout: float = 10.0, retries: int = 3) -> None:
+    ``policy`` sets the waits and bounds (default: a UART at the port's baud rate); ``timeout`` overrides its
+    ``slow_compute`` (what a TRAIN may take) and ``retries`` its ``attempts`` (retries + 1)."""
+
+    def __init__(self, port, *, timeout: float | None = None, retries: int | None = None,
+                 policy: RetryPolicy | None = None) -> None:
+        policy = policy or default_policy(port)
+        if timeout is not None:
+            policy = dataclasses.replace(policy, slow_compute=timeout)
+        if retries is not None:
+            policy = dataclasses.replace(policy, attempts=retries + 1)
         self.port = port
-        self.timeout = timeout
-        self.retries = retries
+        self.policy = policy
         self.counters = LinkCounters()
         self._splitter = FrameSplitter()
-        self._pending: list[bytes] = []
+        self._replies = ReplyAssembler()
         self._seq = 0
+        self._last_rx = time.monotonic()
+        self._output_bytes: int | None = None  # from INFO
+        self._tick_hz = 0
+        self._infer_seconds = 0.0  # the longest inference the device reported
+        self._turnaround: dict[MsgType, float] = {}  # the longest time from a request to its reply's first frame
+
+    @property
+    def timeout(self) -> float:
+        """What a TRAIN or SENSE may compute before its reply (RetryPolicy.slow_compute)."""
+        return self.policy.slow_compute
+
+    @timeout.setter
+    def timeout(self, seconds: float) -> None:
+        self.policy = dataclasses.replace(self.policy, slow_compute=seconds)
+
+    @property
+    def retries(self) -> int:
+        return self.policy.attempts - 1
 
     def close(self) -> None:
         self.port.close()
@@ -83,13 +142,18 @@ class DeviceClient:
 
     # -- requests ---------------------------------------------------------------------------
     def hello(self) -> DeviceInfo:
-        return parse_info(self.request(MsgType.HELLO, b"", MsgType.INFO))
+        info = parse_info(self.request(MsgType.HELLO, b"", MsgType.INFO, check=parse_info))
+        self._output_bytes, self._tick_hz = info.output_bytes, info.tick_hz
+        return info
 
     def infer(self, input_bytes: bytes) -> InferResult:
-        return parse_output(self.request(MsgType.INFER, input_bytes, MsgType.OUTPUT))
+        result = parse_output(self.request(MsgType.INFER, input_bytes, MsgType.OUTPUT, check=self._check_output))
+        if self._tick_hz:
+            self._infer_seconds = max(self._infer_seconds, result.ticks / self._tick_hz)
+        return result
 
     def stats(self) -> DeviceStats:
-        return parse_stats(self.request(MsgType.STATS, b"", MsgType.STATS_REPLY))
+        return parse_stats(self.request(MsgType.STATS, b"", MsgType.STATS_REPLY, check=parse_stats))
 
     def reset(self) -> None:
         self.request(MsgType.RESET, b"", MsgType.ACK)
@@ -120,7 +184,7 @@ class DeviceClient:
     def train(self, *, seq: int | None = None) -> Update:
         """Run a round on the stored samples; the device answers with its update. ``seq`` resends a TRAIN with
         that sequence number: the device answers a retransmission of its last TRAIN with the same update."""
-        body = self.request(MsgType.TRAIN, b"", MsgType.UPDATE, seq=seq)
+        body = self.request(MsgType.TRAIN, b"", MsgType.UPDATE, seq=seq, check=parse_update)
         try:
             return parse_update(body)
         except UpdateFormatError as exc:
@@ -132,60 +196,201 @@ class DeviceClient:
         """The sequence number of the last request sent."""
         return self._seq
 
-    def request(self, mtype: MsgType, body: bytes, reply_type: MsgType, *, seq: int | None = None) -> bytes:
-        """Send a message and return the body of its reply, resending when the device reports a CRC error.
-        ``seq`` reuses a sequence number (a retransmission); by default the next one is taken."""
-        if seq is None:
-            self._seq = (self._seq + 1) & 0xFFFF
-            seq = self._seq
+    def _next_seq(self) -> int:
+        self._seq = (self._seq + 1) & 0xFFFF
+        return self._seq
+
+    def _check_output(self, body: bytes) -> None:
+        parse_output(body)
+        if self._output_bytes is not None and len(body) != 4 + self._output_bytes:
+            raise ValueError(f"OUTPUT of {len(body)} bytes, expected {4 + self._output_bytes}")
+
+    def _compute(self, mtype: MsgType) -> float:
+        """What the device may take to act on a request before its reply begins."""
+        if mtype in SLOW_REQUESTS:
+            return self.policy.slow_compute
+        if mtype in MODEL_REQUESTS:
+            return self.policy.compute + 4 * self._infer_seconds
+        return self.policy.compute
+
+    def _single(self, reply_type: MsgType) -> bool:
+        if reply_type == MsgType.OUTPUT:
+            return self._output_bytes is not None and 4 + self._output_bytes <= MAX_BODY
+        return reply_type in SINGLE_CHUNK_REPLIES
+
+    def request(self, mtype: MsgType, body: bytes, reply_type: MsgType, *, seq: int | None = None,
+                check: Callable[[bytes], object] | None = None) -> bytes:
+        """Send a message and return the body of its reply, resending it (same sequence number) while the reply
+        is damaged or missing. ``seq`` reuses a sequence number (a retransmission); by default the next one is
+        taken. ``check`` raises ValueError for a body that cannot be the reply (taken for damage)."""
+        seq = self._next_seq() if seq is None else seq
         frames = encode_message(mtype, seq, body)
-        for attempt in range(self.retries + 1):
-            self._send(frames)
-            try:
-                return self._await(seq, reply_type)
-            except DeviceError as exc:
-                if exc.code != ErrorCode.E_CRC or attempt == self.retries:
-                    raise
+        wire = sum(len(f) for f in frames)
+        policy = self.policy
+        self.counters.requests += 1
+        start = time.monotonic()
+        seen = LinkCounters()  # this request's share
+        silent = 0  # attempts in a row to which nothing at all came back
+        acted = False  # a valid frame of the reply came: the device has run the request, resends are replayed
+        invalid = 0
+        damage_seen = False
+        for attempt in range(policy.attempts):
+            if attempt:
                 self.counters.retransmissions += 1
-        raise AssertionError("unreachable")
+            self._replies.expect(seq, reply_type, single=self._single(reply_type))
+            self._send(frames)
+            sent_at = time.monotonic()
+            waited = self._await(sent_at + self._wait(mtype, wire, acted=acted, silent=silent), seen)
+            if waited.first_ours is not None and not acted:
+                self._turnaround[mtype] = max(self._turnaround.get(mtype, 0.0), waited.first_ours - sent_at)
+                acted = True
+            result = waited.result
+            if result.seen == Seen.REPLY:
+                if check is not None:
+                    try:
+                        check(result.body)
+                    except ValueError as exc:
+                        invalid += 1
+                        seen.damaged_replies += 1
+                        if invalid >= INVALID_REPLIES:
+                            self._absorb(seen)
+                            raise EdgeleakError(f"the device answered {mtype.name} with an invalid "
+                                                f"{reply_type.name} {invalid} times: {exc}") from None
+                        self._settle(seen)
+                        continue
+                self._absorb(seen)
+                return result.body
+            if result.seen == Seen.ERROR:
+                refused_length = result.code in (ErrorCode.E_LENGTH, ErrorCode.E_TOO_BIG)
+                truncated = refused_length and (len(frames) > 1 or damage_seen)
+                if not truncated:
+                    self._absorb(seen)
+                    raise DeviceError(result.code, result.text)
+                # a chunk of the request was lost: the device refused it unrun and keeps that answer for this
+                # sequence number, so the request goes again under a fresh one
+                seen.fresh_sequences += 1
+                seq = self._next_seq()
+                frames = encode_message(mtype, seq, body)
+                acted = False
+                continue
+            damage_seen = damage_seen or result.seen in (Seen.DAMAGED, Seen.DEVICE_CRC)
+            silent = 0 if waited.heard else silent + 1
+            allowed = policy.silence + (0.0 if acted else self._compute(mtype))
+            if silent >= policy.silent_attempts and time.monotonic() - max(self._last_rx, start) >= allowed:
+                raise self._give_up(mtype, seq, attempt + 1, start, seen, dead=True)
+        raise self._give_up(mtype, seq, policy.attempts, start, seen, dead=False)
+
+    def _wait(self, mtype: MsgType, wire: int, *, acted: bool, silent: int) -> float:
+        """How long an attempt waits for its reply to begin. Once the device has acted on the request, a resend
+        is answered at once (replayed). Before, a request that may compute long (TRAIN) first waits twice the
+        longest it took so far (the whole budget the first time), doubling after each silent attempt up to the
+        budget: a lost request is resent soon, and a resend while the device computes is merely replayed."""
+        short = self.policy.first_wait(wire, self.policy.compute)
+        if acted:
+            return short
+        full = self.policy.first_wait(wire, self._compute(mtype))
+        seen = self._turnaround.get(mtype)
+        first = full if seen is None else min(full, max(short, 2 * seen))
+        return min(full, first * 2 ** min(silent, 30))
+
+    def _give_up(self, mtype: MsgType, seq: int, attempts: int, start: float, seen: LinkCounters, *,
+                 dead: bool) -> LinkGaveUp:
+        seen.gave_up += 1
+        self._absorb(seen)
+        now = time.monotonic()
+        tally = RequestTally(request=mtype.name, seq=seq, attempts=attempts, seconds=now - start,
+                             bad_frames=seen.bad_frames, device_crc_errors=seen.device_crc_errors,
+                             damaged_replies=seen.damaged_replies, timeouts=seen.timeouts,
+                             bytes_received=seen.bytes_received, silent_seconds=now - max(self._last_rx, start))
+        return LinkGaveUp(tally, dead=dead)
+
+    def _absorb(self, seen: LinkCounters) -> None:
+        """Add a request's tally to the client's counters (bytes and frames are counted as they pass)."""
+        for name in ("bad_frames", "device_crc_errors", "damaged_replies", "timeouts", "fresh_sequences", "gave_up"):
+            setattr(self.counters, name, getattr(self.counters, name) + getattr(seen, name))
 
     def _send(self, frames: list[bytes]) -> None:
-        for frame in frames:
-            self.port.write(frame)
-            self.counters.frames_sent += 1
-            self.counters.bytes_sent += len(frame)
-        self.port.flush()
+        import serial
 
-    def _next_packet(self, deadline: float) -> Packet:
-        while True:
-            while self._pending:
-                frame = self._pending.pop(0)
-                try:
-                    packet = decode_frame(frame)
-                except PacketError:
-                    self.counters.bad_frames += 1
-                    continue
-                self.counters.frames_received += 1
-                return packet
-            if time.monotonic() > deadline:
-                raise LinkTimeout(f"no reply from the device within {self.timeout:g} s; check the port and that the firmware runs")
-            data = self.port.read(max(1, getattr(self.port, "in_waiting", 0) or 1))
-            if data:
-                self.counters.bytes_received += len(data)
-                self._pending.extend(self._splitter.feed(data))
+        try:
+            for frame in frames:
+                self.port.write(frame)
+                self.counters.frames_sent += 1
+                self.counters.bytes_sent += len(frame)
+            self.port.flush()
+        except serial.SerialTimeoutException:
+            raise LinkTimeout("the device stopped taking input: a write to it timed out; "
+                              "check that the firmware runs") from None
+        except (serial.SerialException, OSError) as exc:
+            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise EdgeleakError(f"the link to the device failed: {text}") from None
 
-    def _await(self, seq: int, reply_type: MsgType) -> bytes:
-        deadline = time.monotonic() + self.timeout
-        body = bytearray()
-        while True:
-            packet = self._next_packet(deadline)
-            if packet.type == MsgType.ERROR:
-                code, text = parse_error(packet.body)
-                if packet.seq == seq or code == ErrorCode.E_CRC:
-                    raise DeviceError(code, text)
+    def _read(self, seen: LinkCounters) -> list[Result]:
+        """What the bytes waiting on the port (or arriving within one read timeout) add up to."""
+        data = self.port.read(max(1, getattr(self.port, "in_waiting", 0) or 1))
+        if not data:
+            return []
+        self._last_rx = time.monotonic()
+        self.counters.bytes_received += len(data)
+        seen.bytes_received += len(data)
+        overflows = self._splitter.overflows
+        results = []
+        for frame in self._splitter.feed(data):
+            try:
+                packet = decode_frame(frame)
+            except PacketError:
+                seen.bad_frames += 1
+                results.append(self._replies.bad_frame())
                 continue
-            if packet.seq != seq or packet.type != reply_type:
-                continue  # a stale reply from an earlier request
-            body += packet.body
-            if not packet.more:
-                return bytes(body)
+            self.counters.frames_received += 1
+            results.append(self._replies.packet(packet))
+        for _ in range(self._splitter.overflows - overflows):
+            seen.bad_frames += 1
+            results.append(self._replies.bad_frame())
+        return results
+
+    def _await(self, deadline: float, seen: LinkCounters) -> "Waited":
+        """Wait for the reply until ``deadline`` (extended while it arrives). After damage, return once the line
+        has been quiet (the device is done), or at once when the damaged reply's last chunk came."""
+        before = self._last_rx
+        first_ours: float | None = None
+        damage: Result | None = None
+
+        def ended(result: Result) -> Waited:
+            return Waited(result, self._last_rx != before, first_ours)
+
+        while True:
+            for result in self._read(seen):
+                if result.ours and first_ours is None:
+                    first_ours = self._last_rx
+                if result.seen in (Seen.REPLY, Seen.ERROR):
+                    return ended(result)
+                if result.seen == Seen.CHUNK:
+                    deadline = max(deadline, time.monotonic() + self.policy.chunk_wait())
+                elif result.seen == Seen.DEVICE_CRC:
+                    seen.device_crc_errors += 1
+                    damage = result
+                elif result.seen == Seen.DAMAGED:
+                    if result.ours:
+                        seen.damaged_replies += 1
+                    damage = result
+                    if result.ended:  # the device finished the damaged reply: resend now
+                        return ended(result)
+            now = time.monotonic()
+            if damage is not None and now - self._last_rx >= self.policy.quiet:
+                self._replies.quiet()  # the device is done: what comes next starts a new message
+                return ended(damage)
+            if now >= deadline:
+                if damage is not None:
+                    return ended(damage)  # the line never went quiet: resend, the taint stays
+                seen.timeouts += 1
+                return ended(Result(Seen.NOTHING))
+
+    def _settle(self, seen: LinkCounters) -> None:
+        """Let the line go quiet (at most one chunk wait), then start afresh: after a reply that does not parse."""
+        end = time.monotonic() + self.policy.chunk_wait()
+        while time.monotonic() - self._last_rx < self.policy.quiet:
+            if time.monotonic() >= end:
+                return
+            self._read(seen)
+        self._replies.quiet()

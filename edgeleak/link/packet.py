@@ -69,18 +69,22 @@ def encode_message(mtype: int, seq: int, body: bytes) -> list[bytes]:
 
 
 class FrameSplitter:
-    """Accumulates received bytes and yields complete frames (the bytes between 0x00 delimiters)."""
+    """Accumulates received bytes and yields complete frames (the bytes between 0x00 delimiters). A frame longer
+    than ``max_frame`` is dropped up to the next delimiter and counted in ``overflows``."""
 
     def __init__(self, max_frame: int = 4096) -> None:
         self._buffer = bytearray()
         self._max = max_frame
         self._overflow = False
+        self.overflows = 0
 
     def feed(self, data: bytes) -> list[bytes]:
         frames = []
         for byte in data:
             if byte == 0:
-                if self._buffer and not self._overflow:
+                if self._overflow:
+                    self.overflows += 1
+                elif self._buffer:
                     frames.append(bytes(self._buffer))
                 self._buffer.clear()
                 self._overflow = False
