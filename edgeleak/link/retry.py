@@ -29,7 +29,7 @@ class RetryPolicy:
     slow_compute: float = 20.0  # what TRAIN (a training round) and SENSE (recording windows) may take
     quiet: float = 0.05  # silence after damage before the request is resent
     attempts: int = 5000  # transmissions of one request, at most
-    silence: float = 3.0  # nothing at all from the device for this long, over ...
+    silence: float = 20.0  # nothing at all from the device for this long (emulated boards under load stall for seconds), over ...
     silent_attempts: int = 3  # ... at least this many attempts: the link is dead
 
     def __post_init__(self) -> None:
