@@ -8,7 +8,7 @@ import pytest
 
 from edgeleak.link.client import DeviceClient, DeviceError, LinkGaveUp
 from edgeleak.link.messages import ErrorCode, MsgType
-from edgeleak.link.packet import FrameSplitter, decode_frame, encode_message
+from edgeleak.link.packet import OFFSET, FrameSplitter, decode_frame, encode_message
 from edgeleak.link.retry import LinkCounters, RequestTally, RetryPolicy
 
 FAST = RetryPolicy.for_virtual_link(silence=0.3)
@@ -19,17 +19,31 @@ class ScriptedPort:
 
     baudrate = 115200
 
-    def __init__(self, answer) -> None:
+    def __init__(self, answer, *, lose=lambda chunk: False) -> None:
         self._answer = answer
+        self._lose = lose  # (offset, number of times that chunk came) -> the chunk is lost on the way
         self._splitter = FrameSplitter()
         self._joined = b""
         self._out = bytearray()
         self.requests: list[tuple[int, int]] = []  # (type, seq) of every whole message received
+        self.chunks: list[int] = []  # offsets of the acknowledged chunks received
 
     def write(self, data: bytes) -> int:
         for frame in self._splitter.feed(data):
             packet = decode_frame(frame)
-            self._joined += packet.body
+            if packet.offset is not None:  # an acknowledged chunk, joined where it continues the message
+                offset = packet.offset
+                if self._lose((offset, self.chunks.count(offset) + 1)):
+                    self.chunks.append(offset)
+                    continue
+                self.chunks.append(offset)
+                if offset == len(self._joined):
+                    self._joined += packet.body[OFFSET.size:]
+                if packet.more:
+                    self._out += _message(MsgType.CHUNK_ACK, packet.seq, struct.pack("<I", len(self._joined)))
+                    continue
+            else:
+                self._joined += packet.body
             if packet.more:
                 continue
             self.requests.append((packet.type, packet.seq))
@@ -82,20 +96,24 @@ def test_a_damaged_reply_is_asked_again_under_the_same_number():
     assert client.counters.retransmissions == 1 and client.counters.bad_frames == 1
 
 
-def test_a_multi_chunk_reply_with_a_lost_chunk_is_asked_again_whole():
+def test_a_multi_chunk_update_with_a_lost_chunk_is_fetched_in_parts():
+    """The round is not asked for again: the parts of its UPDATE are (RESEND), each a PART of the same bytes."""
     reply = bytes(range(256)) * 12  # three chunks
 
     def answer(mtype, seq, body, seen):
+        if mtype == MsgType.RESEND:
+            train_seq, length, offset = struct.unpack("<HHI", body)
+            assert train_seq == 1
+            return _message(MsgType.PART, seq, struct.pack("<II", len(reply), offset) + reply[offset:offset + length])
         frames = encode_message(MsgType.UPDATE, seq, reply)
-        if seen == 1:
-            frames[1] = _broken(frames[1])  # the middle chunk is lost
+        frames[1] = _broken(frames[1])  # the middle chunk is lost
         return b"".join(frames)
 
     port = ScriptedPort(answer)
     client = DeviceClient(port, policy=FAST)
     assert client.request(MsgType.TRAIN, b"", MsgType.UPDATE) == reply
-    assert port.requests == [(MsgType.TRAIN, 1)] * 2
-    assert client.counters.damaged_replies == 1
+    assert port.requests == [(MsgType.TRAIN, 1)] + [(MsgType.RESEND, k) for k in (2, 3, 4, 5)]  # 1016 bytes each
+    assert client.counters.fetched_replies == 1
 
 
 def test_a_device_crc_error_and_a_missing_reply_are_both_resent():
@@ -113,18 +131,22 @@ def test_a_device_crc_error_and_a_missing_reply_are_both_resent():
     assert (c.retransmissions, c.device_crc_errors, c.timeouts) == (2, 1, 1)
 
 
-def test_a_truncated_request_goes_again_under_a_fresh_number():
-    """E_LENGTH to a multi-chunk request means a chunk was lost and the device keeps that answer for the number."""
-    weights = bytes(4 * 600)  # two chunks
+def test_a_lost_chunk_of_a_request_is_resent_alone_and_joined_once():
+    """Chunks carry their offset and are acknowledged: a lost one goes again by itself; a damaging line makes
+    the chunks smaller."""
+    weights = bytes(range(256)) * 10  # 2,560 bytes: three chunks of 1020 bytes on a clean line
+    got = []
 
     def answer(mtype, seq, body, seen):
-        return _error(seq, ErrorCode.E_LENGTH) if seq == 1 else _message(MsgType.ACK, seq)
+        got.append(body)
+        return _message(MsgType.ACK, seq)
 
-    port = ScriptedPort(answer)
+    port = ScriptedPort(answer, lose=lambda chunk: chunk == (1020, 1))
     client = DeviceClient(port, policy=FAST)
     client.request(MsgType.LOAD_WEIGHTS, weights, MsgType.ACK)
-    assert port.requests == [(MsgType.LOAD_WEIGHTS, 1), (MsgType.LOAD_WEIGHTS, 2)]
-    assert client.counters.fresh_sequences == 1 and client.last_seq == 2
+    assert got == [weights] and port.requests == [(MsgType.LOAD_WEIGHTS, 1)]
+    assert port.chunks == [0, 1020, 1020, 1530, 2040, 2550]  # after the loss, 510-byte chunks
+    assert client.counters.retransmissions == 1 and client.counters.timeouts == 1
 
 
 def test_refusals_of_a_clean_request_are_raised_at_once():

@@ -8,7 +8,6 @@ message and the link (edgeleak.link.retry), and gives up after bounded attempts 
 from __future__ import annotations
 
 import dataclasses
-import errno
 import struct
 import time
 from typing import Callable
@@ -16,13 +15,16 @@ from typing import Callable
 import numpy as np
 
 from edgeleak.errors import EdgeleakError
-from edgeleak.link.messages import (DeviceInfo, DeviceStats, ErrorCode, InferResult, MsgType, parse_info, parse_output,
-                                    parse_stats)
-from edgeleak.link.packet import MAX_BODY, FrameSplitter, PacketError, decode_frame, encode_message
+from edgeleak.link.messages import (PART_DATA_MAX, DeviceInfo, DeviceStats, ErrorCode, InferResult, MsgType, pack_resend,
+                                    parse_info, parse_output, parse_part, parse_stats)
+from edgeleak.link.outgoing import ChunkSize, Outgoing
+from edgeleak.link.packet import MAX_BODY, MAX_CHUNK_DATA, FrameSplitter, PacketError, decode_frame
 from edgeleak.link.replies import ReplyAssembler, Result, Seen
 from edgeleak.link.retry import LinkCounters, RequestTally, RetryPolicy
+from edgeleak.link.serial_port import open_serial
 from edgeleak.train.config import TrainConfig
 from edgeleak.train.update import Update, UpdateFormatError, parse_update
+
 
 __all__ = ["DeviceClient", "DeviceError", "LinkCounters", "LinkGaveUp", "LinkTimeout", "RetryPolicy", "open_serial"]
 
@@ -37,7 +39,6 @@ class Waited:
     """How one attempt's wait ended."""
 
     result: Result
-    heard: bool  # the device sent something, whatever it was
     first_ours: float | None  # when the first valid frame of the reply came (the device had acted)
 
 
@@ -61,30 +62,6 @@ class LinkGaveUp(LinkTimeout):
         super().__init__(tally.dead_line() if dead else tally.noisy_line())
         self.tally = tally
         self.dead = dead
-
-
-def open_serial(url: str, *, baud: int = 115200, timeout: float = 0.01):
-    """Open a pyserial port by URL (``/dev/ttyACM0``, ``socket://host:port``, ``fault://...``, ``loop://``) with clear
-    errors. ``timeout`` bounds one read: the client polls its deadlines at this period."""
-    import serial
-
-    from edgeleak.link import register_url_handlers
-
-    register_url_handlers()
-    try:
-        return serial.serial_for_url(url, baudrate=baud, timeout=timeout, write_timeout=5.0, exclusive=True)
-    except (serial.SerialException, OSError, ValueError) as exc:
-        cause = getattr(exc, "errno", None) or getattr(exc.__context__, "errno", None)
-        text = str(exc)
-        if cause == errno.ENOENT or "No such file" in text:
-            raise EdgeleakError(f"serial port {url} does not exist; is the board connected? ('edgeleak boards' lists boards, pass --port)") from None
-        if cause in (errno.EBUSY, errno.EAGAIN) or "busy" in text.lower() or "lock" in text.lower():
-            raise EdgeleakError(f"serial port {url} is busy: another program (a serial monitor?) holds it; close it and retry") from None
-        if cause == errno.EACCES or "Permission denied" in text:
-            raise EdgeleakError(f"no permission to open {url}; add yourself to the 'dialout' group") from None
-        if "Connection refused" in text:
-            raise EdgeleakError(f"nothing listens at {url}; is the emulator running?") from None
-        raise EdgeleakError(f"cannot open serial port {url}: {text.splitlines()[0] if text else type(exc).__name__}") from None
 
 
 def default_policy(port) -> RetryPolicy:
@@ -117,6 +94,8 @@ class DeviceClient:
         self._tick_hz = 0
         self._infer_seconds = 0.0  # the longest inference the device reported
         self._turnaround: dict[MsgType, float] = {}  # the longest time from a request to its reply's first frame
+        self._chunk = ChunkSize(MAX_CHUNK_DATA)  # bytes of a request per acknowledged chunk
+        self._part = ChunkSize(PART_DATA_MAX)  # bytes of a reply per RESEND
 
     @property
     def timeout(self) -> float:
@@ -221,35 +200,57 @@ class DeviceClient:
     def request(self, mtype: MsgType, body: bytes, reply_type: MsgType, *, seq: int | None = None,
                 check: Callable[[bytes], object] | None = None) -> bytes:
         """Send a message and return the body of its reply, resending it (same sequence number) while the reply
-        is damaged or missing. ``seq`` reuses a sequence number (a retransmission); by default the next one is
-        taken. ``check`` raises ValueError for a body that cannot be the reply (taken for damage)."""
+        is damaged or missing. A body larger than a chunk goes in acknowledged chunks, each resent until the
+        device holds it. ``seq`` reuses a sequence number (a retransmission); by default the next one is taken.
+        ``check`` raises ValueError for a body that cannot be the reply (taken for damage)."""
         seq = self._next_seq() if seq is None else seq
-        frames = encode_message(mtype, seq, body)
-        wire = sum(len(f) for f in frames)
+        out = Outgoing(mtype, seq, body, self._chunk.size)
         policy = self.policy
         self.counters.requests += 1
         start = time.monotonic()
         seen = LinkCounters()  # this request's share
-        silent = 0  # attempts in a row to which nothing at all came back
+        sends = 0
+        tries = 0  # sends since the device last showed progress
+        silent = 0  # sends in a row to which nothing at all came back
         acted = False  # a valid frame of the reply came: the device has run the request, resends are replayed
         invalid = 0
-        damage_seen = False
-        for attempt in range(policy.attempts):
-            if attempt:
+        while True:
+            if tries >= policy.attempts:
+                raise self._give_up(mtype, seq, sends, start, seen, dead=False)
+            if tries:
                 self.counters.retransmissions += 1
+            out.size = self._chunk.size
+            frames = out.frames()
+            final = out.final
             self._replies.expect(seq, reply_type, single=self._single(reply_type))
             self._send(frames)
+            sends += 1
+            tries += 1
             sent_at = time.monotonic()
-            waited = self._await(sent_at + self._wait(mtype, wire, acted=acted, silent=silent), seen)
+            wire = sum(len(f) for f in frames)
+            deadline = sent_at + (self._wait(mtype, wire, acted=acted, silent=silent) if final
+                                  else policy.first_wait(wire, policy.compute))
+            while True:
+                waited = self._await(deadline, seen)
+                if waited.result.seen != Seen.HELD or out.held(waited.result.held):
+                    break  # a CHUNK_ACK that moves nothing is a late copy: keep waiting
             if waited.first_ours is not None and not acted:
                 self._turnaround[mtype] = max(self._turnaround.get(mtype, 0.0), waited.first_ours - sent_at)
                 acted = True
             result = waited.result
+            if result.seen == Seen.HELD:
+                if tries == 1:  # a loss already shrank the chunks
+                    self._chunk.after(clean=True)
+                tries = silent = 0
+                continue
             if result.seen == Seen.REPLY:
                 if check is not None:
                     try:
                         check(result.body)
                     except ValueError as exc:
+                        if mtype == MsgType.TRAIN:
+                            self._absorb(seen)
+                            return self._fetch_update(seq, check)
                         invalid += 1
                         seen.damaged_replies += 1
                         if invalid >= INVALID_REPLIES:
@@ -261,24 +262,49 @@ class DeviceClient:
                 self._absorb(seen)
                 return result.body
             if result.seen == Seen.ERROR:
-                refused_length = result.code in (ErrorCode.E_LENGTH, ErrorCode.E_TOO_BIG)
-                truncated = refused_length and (len(frames) > 1 or damage_seen)
-                if not truncated:
-                    self._absorb(seen)
-                    raise DeviceError(result.code, result.text)
-                # a chunk of the request was lost: the device refused it unrun and keeps that answer for this
-                # sequence number, so the request goes again under a fresh one
-                seen.fresh_sequences += 1
-                seq = self._next_seq()
-                frames = encode_message(mtype, seq, body)
-                acted = False
-                continue
-            damage_seen = damage_seen or result.seen in (Seen.DAMAGED, Seen.DEVICE_CRC)
-            silent = 0 if waited.heard else silent + 1
+                self._absorb(seen)
+                raise DeviceError(result.code, result.text)
+            if out.chunked:
+                self._chunk.after(clean=False)
+            if acted and mtype == MsgType.TRAIN:
+                # the round ran and its UPDATE came damaged: fetch it in parts rather than all of it again
+                self._settle(seen)
+                self._absorb(seen)
+                return self._fetch_update(seq, check)
+            silent = 0 if self._last_rx >= sent_at else silent + 1
             allowed = policy.silence + (0.0 if acted else self._compute(mtype))
             if silent >= policy.silent_attempts and time.monotonic() - max(self._last_rx, start) >= allowed:
-                raise self._give_up(mtype, seq, attempt + 1, start, seen, dead=True)
-        raise self._give_up(mtype, seq, policy.attempts, start, seen, dead=False)
+                raise self._give_up(mtype, seq, sends, start, seen, dead=True)
+
+    def _fetch_update(self, train_seq: int, check: Callable[[bytes], object] | None) -> bytes:
+        """The UPDATE that answered TRAIN ``train_seq``, in PARTs the device serialises again from the round it
+        kept (RESEND; the same bytes, nothing drawn or charged again). Parts shrink on a damaging line."""
+        self.counters.fetched_replies += 1
+        data = bytearray()
+        total: int | None = None
+        while total is None or len(data) < total:
+            before = self.counters.retransmissions
+            offset = len(data)
+
+            def part_at(body: bytes, offset=offset) -> None:
+                part = parse_part(body)
+                if part.offset != offset or not part.data:
+                    raise ValueError(f"PART at {part.offset} with {len(part.data)} bytes, asked for {offset}")
+
+            part = parse_part(self.request(MsgType.RESEND, pack_resend(train_seq, self._part.size, offset), MsgType.PART,
+                                           check=part_at))
+            if total is not None and part.total != total:
+                raise EdgeleakError(f"the device's UPDATE changed length between parts ({total}, then {part.total})")
+            total = part.total
+            data += part.data
+            self._part.after(clean=self.counters.retransmissions == before)
+        body = bytes(data)
+        if check is not None:
+            try:
+                check(body)
+            except ValueError as exc:
+                raise EdgeleakError(f"the device sent an invalid UPDATE (fetched in parts): {exc}") from None
+        return body
 
     def _wait(self, mtype: MsgType, wire: int, *, acted: bool, silent: int) -> float:
         """How long an attempt waits for its reply to begin. Once the device has acted on the request, a resend
@@ -306,7 +332,7 @@ class DeviceClient:
 
     def _absorb(self, seen: LinkCounters) -> None:
         """Add a request's tally to the client's counters (bytes and frames are counted as they pass)."""
-        for name in ("bad_frames", "device_crc_errors", "damaged_replies", "timeouts", "fresh_sequences", "gave_up"):
+        for name in ("bad_frames", "device_crc_errors", "damaged_replies", "timeouts", "gave_up"):
             setattr(self.counters, name, getattr(self.counters, name) + getattr(seen, name))
 
     def _send(self, frames: list[bytes]) -> None:
@@ -352,18 +378,17 @@ class DeviceClient:
     def _await(self, deadline: float, seen: LinkCounters) -> "Waited":
         """Wait for the reply until ``deadline`` (extended while it arrives). After damage, return once the line
         has been quiet (the device is done), or at once when the damaged reply's last chunk came."""
-        before = self._last_rx
         first_ours: float | None = None
         damage: Result | None = None
 
         def ended(result: Result) -> Waited:
-            return Waited(result, self._last_rx != before, first_ours)
+            return Waited(result, first_ours)
 
         while True:
             for result in self._read(seen):
                 if result.ours and first_ours is None:
                     first_ours = self._last_rx
-                if result.seen in (Seen.REPLY, Seen.ERROR):
+                if result.seen in (Seen.REPLY, Seen.ERROR, Seen.HELD):
                     return ended(result)
                 if result.seen == Seen.CHUNK:
                     deadline = max(deadline, time.monotonic() + self.policy.chunk_wait())

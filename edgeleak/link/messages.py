@@ -19,12 +19,15 @@ class MsgType(IntEnum):
     CLEAR_SAMPLES = 0x08
     TRAIN = 0x09
     SENSE = 0x0A
+    RESEND = 0x0B
     ERROR = 0x7F
     ACK = 0x80
     INFO = 0x81
     OUTPUT = 0x82
     STATS_REPLY = 0x83
+    CHUNK_ACK = 0x84
     UPDATE = 0x89
+    PART = 0x8B
 
 
 class ErrorCode(IntEnum):
@@ -143,3 +146,39 @@ def parse_error(body: bytes) -> tuple[int, str]:
     if len(body) < 2:
         return 0, "malformed error frame"
     return struct.unpack_from("<H", body)[0], body[2:].decode("utf-8", "replace")
+
+
+_RESEND = struct.Struct("<HHI")
+_PART_HEAD = struct.Struct("<II")
+PART_DATA_MAX = 1024 - _PART_HEAD.size  # bytes of a resent reply one PART carries
+
+
+def pack_resend(train_seq: int, length: int, offset: int) -> bytes:
+    """RESEND: bytes [offset, offset + length) of the UPDATE that answered the TRAIN numbered train_seq."""
+    return _RESEND.pack(train_seq & 0xFFFF, length, offset)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A PART: bytes of a reply sent again, at ``offset`` in a reply of ``total`` bytes."""
+
+    total: int
+    offset: int
+    data: bytes
+
+
+def parse_part(body: bytes) -> Part:
+    if len(body) < _PART_HEAD.size:
+        raise ValueError(f"PART of {len(body)} bytes is shorter than its {_PART_HEAD.size}-byte head")
+    total, offset = _PART_HEAD.unpack_from(body)
+    data = bytes(body[_PART_HEAD.size:])
+    if offset + len(data) > total:
+        raise ValueError(f"PART of {len(data)} bytes at {offset} runs past the reply's {total} bytes")
+    return Part(total, offset, data)
+
+
+def parse_chunk_ack(body: bytes) -> int:
+    """CHUNK_ACK: the bytes of the message being joined that the device holds."""
+    if len(body) != 4:
+        raise ValueError(f"CHUNK_ACK of {len(body)} bytes, expected 4")
+    return struct.unpack("<I", body)[0]

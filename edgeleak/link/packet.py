@@ -12,6 +12,9 @@ PROTOCOL_VERSION = 2
 HEADER = struct.Struct("<BBBBHH")
 MAX_BODY = 1024
 FLAG_MORE = 0x01
+FLAG_OFFSET = 0x02  # the body starts with the u32 offset of the chunk's data in its message
+OFFSET = struct.Struct("<I")
+MAX_CHUNK_DATA = MAX_BODY - OFFSET.size
 MIN_PACKET = HEADER.size + 4
 
 
@@ -33,6 +36,13 @@ class Packet:
     @property
     def more(self) -> bool:
         return bool(self.flags & FLAG_MORE)
+
+    @property
+    def offset(self) -> int | None:
+        """The chunk's place in its message (an OFFSET chunk), else None."""
+        if not self.flags & FLAG_OFFSET or len(self.body) < OFFSET.size:
+            return None
+        return OFFSET.unpack_from(self.body)[0]
 
 
 def encode_packet(packet: Packet) -> bytes:
@@ -93,3 +103,15 @@ class FrameSplitter:
             else:
                 self._overflow = True  # drop until the next delimiter
         return frames
+
+
+def encode_chunk(mtype: int, seq: int, body: bytes, offset: int, size: int) -> bytes:
+    """The acknowledged chunk of ``body`` that starts at ``offset``: at most ``size`` bytes (1 to 1020) after the
+    u32 offset, MORE unless it reaches the end (docs/protocol.md, Acknowledged chunks)."""
+    if not 1 <= size <= MAX_CHUNK_DATA:
+        raise ValueError(f"chunk size must lie in [1, {MAX_CHUNK_DATA}], got {size}")
+    if not 0 <= offset <= len(body):
+        raise ValueError(f"offset {offset} is outside a body of {len(body)} bytes")
+    data = body[offset:offset + size]
+    flags = FLAG_OFFSET | (FLAG_MORE if offset + len(data) < len(body) else 0)
+    return encode_packet(Packet(mtype, seq, OFFSET.pack(offset) + data, flags))

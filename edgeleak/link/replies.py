@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from edgeleak.link.messages import ErrorCode, MsgType, parse_error
+from edgeleak.link.messages import ErrorCode, MsgType, parse_chunk_ack, parse_error
 from edgeleak.link.packet import Packet
 
 MAX_REPLY = 1 << 20  # bytes a reply may grow to before it is taken for garbage
@@ -23,6 +23,7 @@ class Seen(Enum):
     REPLY = "reply"  # the whole reply, in body
     ERROR = "error"  # the device answered this request with an ERROR (code, text)
     DEVICE_CRC = "device_crc"  # the device reports a frame it got with a bad CRC
+    HELD = "held"  # a CHUNK_ACK to this request: the device holds ``held`` bytes of it
     DAMAGED = "damaged"  # a bad frame, or a reply that cannot be trusted (tainted, interleaved)
 
 
@@ -34,6 +35,7 @@ class Result:
     text: str = ""
     ours: bool = False  # a valid frame of this request's reply: the device has acted on it
     ended: bool = False  # a damaged reply whose last chunk arrived: the device has finished sending it
+    held: int = 0  # HELD: bytes of the request the device holds
 
 
 class ReplyAssembler:
@@ -66,6 +68,14 @@ class ReplyAssembler:
 
     def packet(self, p: Packet) -> Result:
         last = not p.more
+        if p.type == MsgType.CHUNK_ACK and last:  # one frame, a message of its own
+            self._body = None
+            self.tainted = False
+            try:
+                held = parse_chunk_ack(p.body)
+            except ValueError:
+                return Result(Seen.NOTHING)
+            return Result(Seen.HELD, held=held) if p.seq == self._seq else Result(Seen.NOTHING)
         if p.type == MsgType.ERROR:
             self._body = None
             if last:

@@ -71,12 +71,12 @@ class LinkCounters:
     frames_received: int = 0
     bytes_sent: int = 0
     bytes_received: int = 0
-    retransmissions: int = 0  # requests sent again (same sequence number, or a fresh one after E_LENGTH)
+    retransmissions: int = 0  # requests, or chunks of them, sent again with the same sequence number
     bad_frames: int = 0  # frames that were not valid packets (COBS, length, version, CRC), overlong frames
     device_crc_errors: int = 0  # E_CRC: the device got a frame with a bad CRC
     damaged_replies: int = 0  # replies that could not be trusted: a chunk lost on a tainted line, an invalid body
     timeouts: int = 0  # attempts that ended without any complete reply in time
-    fresh_sequences: int = 0  # E_LENGTH after damage: the request was truncated, sent again with a new number
+    fetched_replies: int = 0  # UPDATEs that came damaged and were fetched again in parts (RESEND)
     gave_up: int = 0  # requests abandoned (LinkGaveUp)
 
     def __add__(self, other: "LinkCounters") -> "LinkCounters":

@@ -209,12 +209,37 @@ void el_app_init(void)
     }
 }
 
+static void chunk_ack(uint16_t seq, size_t held)
+{
+    uint8_t body[4];
+    el_put_u32(body, (uint32_t)held);
+    send_msg(EL_MSG_CHUNK_ACK, seq, body, sizeof(body), NULL, 0);
+}
+
+/* The final chunk of the message joined last came again: its reply was lost. A kept reply goes again; any
+   other request is joined anew from offset 0 (its body may be gone), and runs as a retransmission would. */
+static void on_repeat(const el_rx_msg *m)
+{
+    if (s_last.valid && s_last.type == m->type && s_last.seq == m->seq && kept_reply(m->type)
+        && el_tx_replay(m->seq)) {
+        return;
+    }
+    el_rx_forget(&s_rx);
+    chunk_ack(m->seq, 0);
+}
+
 void el_app_feed(uint8_t byte)
 {
     el_rx_msg m;
     switch (el_rx_feed(&s_rx, byte, &m)) {
     case EL_RX_MESSAGE:
         on_message(&m);
+        break;
+    case EL_RX_CHUNK:
+        chunk_ack(m.seq, m.len);
+        break;
+    case EL_RX_REPEAT:
+        on_repeat(&m);
         break;
     case EL_RX_BAD_CRC:
         send_error(m.seq, EL_E_CRC, "bad CRC");

@@ -225,15 +225,6 @@ static void on_load_weights(uint16_t seq, const uint8_t *body, size_t len)
     ack(seq);
 }
 
-static void send_update(uint16_t seq, const el_train_config *c, const el_round_result *res,
-                        const el_update_info *info, el_prng *rng)
-{
-    el_tx tx;
-    el_tx_begin(&tx, EL_MSG_UPDATE, seq, el_update_len(&el_tstate.head, c));
-    el_update_write(&el_tstate.head, el_train_delta, c, res, info, rng, el_tx_put, &tx);
-    el_tx_end(&tx);
-}
-
 /* Refusals depend on the configuration, the build and the sample count only (never on the data). */
 static int release_refused(uint16_t seq, el_release_status st)
 {
@@ -279,7 +270,7 @@ static void on_train(uint16_t seq, size_t len)
     }
     if (el_tstate.have_last && seq == el_tstate.last_seq) { /* a retransmission: the same release again, free */
         el_prng replay = el_tstate.last_rng;
-        send_update(seq, &el_tstate.last_config, &el_tstate.last_res, &el_tstate.last_info, &replay);
+        el_app_send_update(seq, &el_tstate.last_config, &el_tstate.last_res, &el_tstate.last_info, &replay);
         wipe(&replay, sizeof(replay));
         return;
     }
@@ -340,7 +331,7 @@ static void on_train(uint16_t seq, size_t len)
     el_tstate.last_info = info;
     el_tstate.last_seq = seq;
     el_tstate.have_last = 1;
-    send_update(seq, c, &res, &info, &el_tstate.rng);
+    el_app_send_update(seq, c, &res, &info, &el_tstate.rng);
 }
 
 int el_app_train_message(uint8_t type, uint16_t seq, const uint8_t *body, size_t len)
@@ -368,6 +359,9 @@ int el_app_train_message(uint8_t type, uint16_t seq, const uint8_t *body, size_t
         return 1;
     case EL_MSG_SENSE:
         el_app_on_sense(seq, body, len);
+        return 1;
+    case EL_MSG_RESEND:
+        el_app_on_resend(seq, body, len);
         return 1;
     default:
         return 0;

@@ -45,4 +45,11 @@ void el_app_on_sample(uint16_t seq, const uint8_t *body, size_t len);
 /** SENSE: record windows from the board's own sensor and store them; ACK with the count. */
 void el_app_on_sense(uint16_t seq, const uint8_t *body, size_t len);
 
+/** UPDATE for a round: the UPDATE's bytes from the kept state with `rng` as it was before them. */
+void el_app_send_update(uint16_t seq, const el_train_config *c, const el_round_result *res,
+                        const el_update_info *info, el_prng *rng);
+
+/** RESEND: bytes [offset, offset + length) of the last TRAIN's UPDATE as one PART message. */
+void el_app_on_resend(uint16_t seq, const uint8_t *body, size_t len);
+
 #endif /* EL_APP_TRAIN_STATE_H */

@@ -12,6 +12,8 @@ enum {
     EL_MSG_CLEAR_SAMPLES = 0x08,
     EL_MSG_TRAIN = 0x09,
     EL_MSG_SENSE = 0x0A,
+    EL_MSG_RESEND = 0x0B, /**< u16 seq of a TRAIN, u16 length, u32 offset: that part of its UPDATE again */
+    EL_MSG_PART = 0x8B,   /**< u32 total length, u32 offset, then the bytes of the resent reply */
     EL_MSG_UPDATE = 0x89
 };
 

@@ -50,11 +50,44 @@ void el_tx_begin(el_tx *t, uint8_t type, uint16_t seq, uint32_t total)
     t->total = total;
     t->done = 0;
     t->fill = 0;
+    t->part = 0;
+    t->pos = t->lo = t->hi = 0;
+}
+
+void el_tx_begin_part(el_tx *t, uint8_t type, uint16_t seq, uint32_t total, uint32_t offset, uint32_t len)
+{
+    const uint32_t room = EL_PKT_BODY_MAX - EL_PART_HEAD;
+    el_tx_begin(t, type, seq, total);
+    t->part = 1;
+    t->lo = offset < total ? offset : total;
+    t->hi = t->lo + (len < total - t->lo ? len : total - t->lo);
+    if (t->hi - t->lo > room) {
+        t->hi = t->lo + room;
+    }
+    el_put_u32(s_chunk, total);
+    el_put_u32(s_chunk + 4, t->lo);
+}
+
+/* Part mode: keep the bytes of [lo, hi) that pass, drop the rest. */
+static void put_part(el_tx *t, const uint8_t *data, size_t len)
+{
+    const uint32_t left = t->total - t->pos;
+    const uint32_t n = len < left ? (uint32_t)len : left;
+    const uint32_t a = t->pos > t->lo ? t->pos : t->lo;
+    const uint32_t b = t->pos + n < t->hi ? t->pos + n : t->hi;
+    if (a < b) {
+        memcpy(s_chunk + EL_PART_HEAD + (a - t->lo), data + (a - t->pos), b - a);
+    }
+    t->pos += n;
 }
 
 void el_tx_put(void *ctx, const uint8_t *data, size_t len)
 {
     el_tx *t = (el_tx *)ctx;
+    if (t->part) {
+        put_part(t, data, len);
+        return;
+    }
     while (len > 0u) {
         const uint32_t left = t->total - t->done - (uint32_t)t->fill;
         size_t k = EL_PKT_BODY_MAX - t->fill;
@@ -80,6 +113,20 @@ void el_tx_put(void *ctx, const uint8_t *data, size_t len)
 void el_tx_end(el_tx *t)
 {
     static const uint8_t zeros[16] = {0};
+    if (t->part) {
+        if (t->pos < t->hi) { /* a message shorter than announced: the part is padded with zeros */
+            memset(s_chunk + EL_PART_HEAD + (t->pos > t->lo ? t->pos - t->lo : 0u), 0,
+                   t->hi - (t->pos > t->lo ? t->pos : t->lo));
+        }
+        t->fill = EL_PART_HEAD + (t->hi - t->lo);
+        t->part = 0;
+        if (s_rec.active) { /* a part is not kept for a replay: it is asked for again */
+            s_rec.count++;
+            s_rec.valid = 0;
+        }
+        emit(t, 0);
+        return;
+    }
     while (t->done + t->fill < t->total) {
         el_tx_put(t, zeros, sizeof(zeros));
     }

@@ -20,10 +20,20 @@ typedef struct {
     uint32_t total;  /**< announced body length */
     uint32_t done;   /**< bytes already sent in packets */
     size_t fill;     /**< bytes waiting in the chunk buffer */
+    uint8_t part;    /**< set: only bytes [lo, hi) of the message go out, as one PART message */
+    uint32_t pos, lo, hi;
 } el_tx;
+
+/** Bytes before the data of a PART body: u32 total length, u32 offset. */
+#define EL_PART_HEAD 8u
 
 /** Start a message of `total` body bytes. Only one message is in flight at a time (one chunk buffer). */
 void el_tx_begin(el_tx *t, uint8_t type, uint16_t seq, uint32_t total);
+
+/** Start a message of `total` bytes of which only [offset, offset + len) goes out (at most 1016 bytes, cut to
+    the total), as one message of type `type` whose body is u32 total, u32 offset, then those bytes. Put the
+    whole message as for el_tx_begin(); el_tx_end() sends the part. */
+void el_tx_begin_part(el_tx *t, uint8_t type, uint16_t seq, uint32_t total, uint32_t offset, uint32_t len);
 
 /** Append bytes; bytes past the announced total are dropped. Matches el_sink_fn with ctx = el_tx. */
 void el_tx_put(void *t, const uint8_t *data, size_t len);

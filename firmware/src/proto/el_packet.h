@@ -3,7 +3,7 @@
  * @brief Packets and frames of the serial protocol, version 2 (docs/protocol.md).
  *
  * Packet layout (little-endian):
- *   [0] u8 version (2)  [1] u8 type  [2] u8 flags (bit0 MORE)  [3] u8 reserved (0)
+ *   [0] u8 version (2)  [1] u8 type  [2] u8 flags (bit0 MORE, bit1 OFFSET)  [3] u8 reserved (0)
  *   [4] u16 seq  [6] u16 body length n (0..1024)  [8] body[n]  [8+n] u32 CRC-32 of [0, 8+n)
  * Frame on the wire: COBS(packet) 0x00.
  */
@@ -28,6 +28,8 @@ extern "C" {
 #define EL_FRAME_MAX (EL_COBS_ENCODED_MAX(EL_PKT_MAX) + 1u)              /**< 1042, with the 0x00 */
 
 #define EL_FLAG_MORE 0x01u
+#define EL_FLAG_OFFSET 0x02u /**< the body starts with the u32 offset of this chunk's data in its message */
+#define EL_OFFSET_LEN 4u
 
 /** Message types. */
 enum {
@@ -39,7 +41,8 @@ enum {
     EL_MSG_ACK = 0x80,
     EL_MSG_INFO = 0x81,
     EL_MSG_OUTPUT = 0x82,
-    EL_MSG_STATS_REPLY = 0x83
+    EL_MSG_STATS_REPLY = 0x83,
+    EL_MSG_CHUNK_ACK = 0x84 /**< u32: bytes of the message being joined that the device holds */
 };
 
 /** ERROR message codes. */

@@ -18,6 +18,76 @@ void el_rx_route(el_rx *rx, uint8_t type, uint8_t *buf, size_t cap)
     rx->state = EL_RX_IDLE;
 }
 
+void el_rx_forget(el_rx *rx) { rx->done_valid = 0; }
+
+static void start(el_rx *rx, const el_pkt *p)
+{
+    int routed = rx->route_type != 0 && p->type == rx->route_type;
+    rx->state = EL_RX_ACTIVE;
+    rx->msg_type = p->type;
+    rx->msg_seq = p->seq;
+    rx->msg_len = 0;
+    rx->msg_buf = routed ? rx->route_buf : rx->buf;
+    rx->msg_cap = routed ? rx->route_cap : rx->cap;
+}
+
+static el_rx_event held(el_rx_msg *msg, size_t len)
+{
+    msg->len = len;
+    return EL_RX_CHUNK;
+}
+
+static el_rx_event complete(el_rx *rx, el_rx_msg *msg)
+{
+    rx->state = EL_RX_IDLE;
+    rx->done_valid = 1;
+    rx->done_type = rx->msg_type;
+    rx->done_seq = rx->msg_seq;
+    rx->done_len = rx->msg_len;
+    msg->len = rx->msg_len;
+    msg->body = rx->msg_buf;
+    return EL_RX_MESSAGE;
+}
+
+/* A chunk with its offset: joined only where it continues the message. Nothing else changes any state but
+   the start of a message at offset 0, so a copy that comes late or twice cannot overwrite what was joined. */
+static el_rx_event on_offset_chunk(el_rx *rx, const el_pkt *p, el_rx_msg *msg)
+{
+    const int more = (p->flags & EL_FLAG_MORE) != 0;
+    const uint32_t off = el_get_u32(p->body);
+    const size_t n = (size_t)p->len - EL_OFFSET_LEN;
+    int same = rx->state != EL_RX_IDLE && rx->msg_type == p->type && rx->msg_seq == p->seq;
+
+    if (!same && rx->done_valid && rx->done_type == p->type && rx->done_seq == p->seq) {
+        if (!more && (uint64_t)off + n == rx->done_len) {
+            msg->len = rx->done_len;
+            return EL_RX_REPEAT;
+        }
+        return held(msg, rx->done_len);
+    }
+    if (same && rx->state == EL_RX_DISCARD) {
+        return EL_RX_NONE;
+    }
+    if (!same) {
+        if (off != 0u) {
+            return held(msg, 0); /* the start was lost: the sender goes back to 0 */
+        }
+        start(rx, p);
+    }
+    if (off != rx->msg_len) {
+        return held(msg, rx->msg_len); /* a copy, or a chunk after a gap */
+    }
+    if (n > rx->msg_cap - rx->msg_len) {
+        rx->state = more ? EL_RX_DISCARD : EL_RX_IDLE;
+        return EL_RX_TOO_BIG;
+    }
+    if (n != 0u) {
+        memcpy(rx->msg_buf + rx->msg_len, p->body + EL_OFFSET_LEN, n);
+    }
+    rx->msg_len += n;
+    return more ? held(msg, rx->msg_len) : complete(rx, msg);
+}
+
 static el_rx_event on_packet(el_rx *rx, const el_pkt *p, el_rx_msg *msg)
 {
     int more = (p->flags & EL_FLAG_MORE) != 0;
@@ -28,6 +98,13 @@ static el_rx_event on_packet(el_rx *rx, const el_pkt *p, el_rx_msg *msg)
     msg->len = 0;
     msg->body = NULL;
 
+    if (p->flags & EL_FLAG_OFFSET) {
+        if (p->len < EL_OFFSET_LEN) {
+            rx->frames_dropped++;
+            return EL_RX_NONE;
+        }
+        return on_offset_chunk(rx, p, msg);
+    }
     if (same && rx->state == EL_RX_DISCARD) {
         if (!more) {
             rx->state = EL_RX_IDLE;
@@ -35,13 +112,7 @@ static el_rx_event on_packet(el_rx *rx, const el_pkt *p, el_rx_msg *msg)
         return EL_RX_NONE;
     }
     if (!same) { /* a new message; an unfinished one is abandoned */
-        int routed = rx->route_type != 0 && p->type == rx->route_type;
-        rx->state = EL_RX_ACTIVE;
-        rx->msg_type = p->type;
-        rx->msg_seq = p->seq;
-        rx->msg_len = 0;
-        rx->msg_buf = routed ? rx->route_buf : rx->buf;
-        rx->msg_cap = routed ? rx->route_cap : rx->cap;
+        start(rx, p);
     }
     if (p->len > rx->msg_cap - rx->msg_len) { /* msg_len <= msg_cap always holds */
         rx->state = more ? EL_RX_DISCARD : EL_RX_IDLE;
@@ -54,10 +125,7 @@ static el_rx_event on_packet(el_rx *rx, const el_pkt *p, el_rx_msg *msg)
     if (more) {
         return EL_RX_NONE;
     }
-    rx->state = EL_RX_IDLE;
-    msg->len = rx->msg_len;
-    msg->body = rx->msg_buf;
-    return EL_RX_MESSAGE;
+    return complete(rx, msg);
 }
 
 el_rx_event el_rx_feed(el_rx *rx, uint8_t byte, el_rx_msg *msg)

@@ -7,6 +7,12 @@
  * frames are COBS-decoded, parsed, and chunks with the MORE flag are joined
  * into the message buffer. The receiver never allocates and never writes past
  * its buffers, whatever the input.
+ *
+ * Chunks with the OFFSET flag carry their place in the message (docs/protocol.md, "Acknowledged chunks"):
+ * a chunk is joined only when it continues the message exactly; every other one (a duplicate, one after a
+ * gap, a late copy of a message already joined) changes nothing. Each chunk but the one completing the
+ * message yields EL_RX_CHUNK with the bytes held, for the device's CHUNK_ACK; the final chunk of the message
+ * joined last, seen again, yields EL_RX_REPEAT.
  */
 #ifndef EL_RX_H
 #define EL_RX_H
@@ -24,7 +30,10 @@ typedef enum {
     EL_RX_NONE = 0,   /**< nothing to do (byte consumed, or a frame was dropped) */
     EL_RX_MESSAGE,    /**< a whole message is in *msg */
     EL_RX_BAD_CRC,    /**< a frame failed its CRC; msg->seq/type are the (unverified) header values */
-    EL_RX_TOO_BIG     /**< a message exceeded its buffer; the rest of its chunks are ignored */
+    EL_RX_TOO_BIG,    /**< a message exceeded its buffer; the rest of its chunks are ignored */
+    EL_RX_CHUNK,      /**< an OFFSET chunk that did not complete a message; msg->len = bytes held */
+    EL_RX_REPEAT      /**< the final OFFSET chunk of the message joined last, again; msg->len = its length,
+                           msg->body = NULL (the buffer may hold something else by now) */
 } el_rx_event;
 
 typedef struct {
@@ -53,6 +62,10 @@ typedef struct {
     size_t msg_cap;
     size_t msg_len;
     uint32_t frames_dropped;      /**< malformed frames (not counting bad CRCs) */
+    uint8_t done_valid;           /**< the message joined last, for late copies of its chunks */
+    uint8_t done_type;
+    uint16_t done_seq;
+    size_t done_len;
 } el_rx;
 
 /** Start with an empty state; messages are joined into buf[0..cap). */
@@ -60,6 +73,9 @@ void el_rx_init(el_rx *rx, uint8_t *buf, size_t cap);
 
 /** Join messages of one type into a buffer of their own (e.g. INFER into the input tensor). */
 void el_rx_route(el_rx *rx, uint8_t type, uint8_t *buf, size_t cap);
+
+/** Forget the message joined last: its chunks, sent again, are joined anew. */
+void el_rx_forget(el_rx *rx);
 
 /** Consume one byte. On EL_RX_MESSAGE / BAD_CRC / TOO_BIG, *msg describes it. */
 el_rx_event el_rx_feed(el_rx *rx, uint8_t byte, el_rx_msg *msg);
