@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from edgeleak.link.cobs import cobs_encode
-from edgeleak.link.messages import ErrorCode, MsgType
-from edgeleak.link.packet import MAX_BODY, PROTOCOL_VERSION
+from edgeleak.link.messages import ErrorCode, MsgType, pack_resend
+from edgeleak.link.packet import FLAG_OFFSET, MAX_BODY, MAX_CHUNK_DATA, PROTOCOL_VERSION
 from edgeleak.quantize.artifact import OPCODES, DenseLayer, ExportedModel, export_artifact, read_head
 from edgeleak.quantize.codegen import MAX_SAMPLES, artifact_to_c
 from edgeleak.quantize.tflite_graph import TfliteGraph, TfliteOp, TfliteTensor
@@ -160,9 +160,9 @@ CTL_MORE = 0x01
 CTL_BAD_CRC = 0x02
 CTL_RAW = 0x04
 CTL_OLD_VERSION = 0x08
-CTL_RESERVED = 0x80
+CTL_ACKED = 0x80
 CHUNK_SIZES = (1024, 1, 7, 64, 254, 300, 1000, 1023)
-"""The chunk size of a framed record is CHUNK_SIZES[(ctl >> 4) & 7]."""
+"""The chunk size of a framed record is CHUNK_SIZES[(ctl >> 4) & 7], at most MAX_CHUNK_DATA with CTL_ACKED."""
 
 
 def chunk_ctl(size: int) -> int:
@@ -171,29 +171,37 @@ def chunk_ctl(size: int) -> int:
 
 @dataclass(frozen=True)
 class Record:
-    """One message as the link target's framed mode encodes it (firmware/fuzz/fuzz_link.c)."""
+    """One message as the link target's framed mode encodes it (firmware/fuzz/fuzz_link.c). With CTL_ACKED the
+    chunks carry their offset, ``base`` plus their place in ``body``."""
 
     type: int
     seq: int
     body: bytes = b""
     ctl: int = 0
+    base: int = 0
 
     def encode(self) -> bytes:
-        return struct.pack("<BBHH", self.type, self.ctl, self.seq & 0xFFFF, len(self.body)) + self.body
+        body = struct.pack("<I", self.base) + self.body if self.ctl & CTL_ACKED else self.body
+        return struct.pack("<BBHH", self.type, self.ctl, self.seq & 0xFFFF, len(body)) + body
 
     def wire(self) -> bytes:
         """The bytes the harness puts on the wire for this record."""
         if self.ctl & CTL_RAW:
             return self.body
+        acked = bool(self.ctl & CTL_ACKED)
         size = CHUNK_SIZES[(self.ctl >> 4) & 7]
-        chunks = [self.body[i:i + size] for i in range(0, len(self.body), size)] or [b""]
+        size = min(size, MAX_CHUNK_DATA) if acked else size
+        starts = range(0, len(self.body), size) or [0]
         out = bytearray()
-        for k, chunk in enumerate(chunks):
-            last = k == len(chunks) - 1
+        for k, start in enumerate(starts):
+            chunk = self.body[start:start + size]
+            last = k == len(starts) - 1
             more = not last or bool(self.ctl & CTL_MORE)
             version = 1 if last and self.ctl & CTL_OLD_VERSION else PROTOCOL_VERSION
-            raw = struct.pack("<BBBBHH", version, self.type, int(more), 0xFF if self.ctl & CTL_RESERVED else 0,
-                              self.seq & 0xFFFF, len(chunk)) + chunk
+            if acked:
+                chunk = struct.pack("<I", (self.base + start) & 0xFFFFFFFF) + chunk
+            flags = int(more) | (FLAG_OFFSET if acked else 0)
+            raw = struct.pack("<BBBBHH", version, self.type, flags, 0, self.seq & 0xFFFF, len(chunk)) + chunk
             crc = zlib.crc32(raw) ^ (0x00010000 if last and self.ctl & CTL_BAD_CRC else 0)
             out += cobs_encode(raw + struct.pack("<I", crc)) + b"\x00"
         return bytes(out)
@@ -269,8 +277,7 @@ def link_seeds(model: ExportedModel) -> dict[str, tuple[int, list[Record]]]:
         "errors": (0, [Record(t.HELLO, 1, b"x"), Record(0x42, 2), Record(t.CONFIGURE, 3, bytes(43)),
                        Record(t.CONFIGURE, 4, bytes(5000)), Record(t.SAMPLE, 5, bytes([9, 0, 0, 0]) + window(5)),
                        Record(t.CLEAR_SAMPLES, 6, b"x"), Record(t.TRAIN, 7, b"x"), Record(t.TRAIN, 8),
-                       Record(t.STATS, 9, ctl=CTL_BAD_CRC), Record(t.HELLO, 10, ctl=CTL_OLD_VERSION),
-                       Record(t.HELLO, 11, ctl=CTL_RESERVED)]),
+                       Record(t.STATS, 9, ctl=CTL_BAD_CRC), Record(t.HELLO, 10, ctl=CTL_OLD_VERSION)]),
         "unfinished": (0, [Record(t.CONFIGURE, 1, bytes(20), CTL_MORE), Record(t.HELLO, 2),
                            Record(t.SAMPLE, 3, bytes(30), CTL_MORE), Record(t.SAMPLE, 3, bytes(50)),
                            Record(0, 0, b"\x05\x02\x01\x00\x00garbage\x00\x00", CTL_RAW), Record(t.STATS, 4)]),
@@ -287,6 +294,32 @@ def link_seeds(model: ExportedModel) -> dict[str, tuple[int, list[Record]]]:
                                  noise_multiplier=4.0), *samples(2, 2),
                        *[Record(t.TRAIN, 10 + k) for k in range(12)], Record(t.HELLO, 30)]),
     }
+    acked = CTL_ACKED | chunk_ctl(300)
+    tail = len(weights) - len(weights) % 300 if len(weights) % 300 else len(weights) - 300
+    seeds.update({
+        # acknowledged chunks: a whole message, its final chunk again (a kept reply), a gap, copies, a restart
+        "acked_weights": (0, [configure(1, **configs["plain"]), Record(t.LOAD_WEIGHTS, 2, weights, acked),
+                              Record(t.LOAD_WEIGHTS, 2, weights[tail:], acked, tail),
+                              Record(t.LOAD_WEIGHTS, 2, weights[:300], acked | CTL_MORE),
+                              Record(t.LOAD_WEIGHTS, 3, weights[600:900], acked | CTL_MORE, 600),
+                              Record(t.LOAD_WEIGHTS, 3, weights[:300], acked | CTL_MORE),
+                              Record(t.LOAD_WEIGHTS, 3, weights[:300], acked | CTL_MORE),
+                              Record(t.LOAD_WEIGHTS, 3, weights[300:], acked, 300),
+                              *samples(4, 2), Record(t.TRAIN, 6)]),
+        "acked_infer": (0, [Record(t.INFER, 1, window(1), CTL_ACKED | chunk_ctl(64)),
+                            Record(t.INFER, 1, window(1)[-(n_in % 64 or 64):], CTL_ACKED | chunk_ctl(64),
+                                   n_in - (n_in % 64 or 64)),
+                            Record(t.INFER, 1, window(1), CTL_ACKED | chunk_ctl(64)),
+                            Record(t.SAMPLE, 2, bytes([1, 0, 0, 0]) + window(2), CTL_ACKED | chunk_ctl(7)),
+                            Record(t.CONFIGURE, 3, bytes(2000), CTL_ACKED | chunk_ctl(1000))]),
+        # parts of an UPDATE again (RESEND): in pieces, past its end, for another TRAIN, malformed
+        "resend": (0, [configure(1, **configs["clip_update_gauss"]), *samples(2, 3), Record(t.TRAIN, 5),
+                       Record(t.RESEND, 6, pack_resend(5, 100, 0)), Record(t.RESEND, 7, pack_resend(5, 1016, 60)),
+                       Record(t.RESEND, 8, pack_resend(5, 0xFFFF, 4 * 1157)), Record(t.RESEND, 9, pack_resend(4, 8, 0)),
+                       Record(t.RESEND, 10, pack_resend(5, 0, 0)), Record(t.RESEND, 11, pack_resend(5, 8, 1 << 31)),
+                       Record(t.RESEND, 12, b"\x05\x00"), Record(t.CLEAR_SAMPLES, 13),
+                       Record(t.RESEND, 14, pack_resend(5, 8, 0))]),
+    })
     for name, cfg in configs.items():
         seeds[f"config_{name}"] = (0, [configure(1, **cfg), *samples(2, 4), Record(t.TRAIN, 6)])
     return seeds
@@ -299,6 +332,9 @@ def link_dictionary(model: ExportedModel) -> list[bytes]:
         tokens.append(bytes([PROTOCOL_VERSION, mtype, 0, 0]))
         tokens.append(bytes([mtype, 0]))  # a framed-mode record head: type, ctl
     tokens += [bytes([PROTOCOL_VERSION, MsgType.LOAD_WEIGHTS, 1, 0])]  # a chunk with MORE
+    tokens += [bytes([PROTOCOL_VERSION, MsgType.LOAD_WEIGHTS, FLAG_OFFSET | 1, 0]), bytes([FLAG_OFFSET]),
+               bytes([CTL_ACKED | chunk_ctl(300)])]  # acknowledged chunks
+    tokens += [Record(MsgType.RESEND, 2, pack_resend(1, 64, 0)).wire(), pack_resend(1, 1016, 0)]
     for mtype in (MsgType.HELLO, MsgType.STATS, MsgType.TRAIN, MsgType.CLEAR_SAMPLES, MsgType.RESET):
         tokens.append(Record(mtype, 1).wire())
     n_in = int(np.prod(model.input_shape))

@@ -77,7 +77,32 @@ static long cobs_decode(uint8_t *dst, size_t cap, const uint8_t *src, size_t n)
 
 static int is_reply_type(uint8_t t)
 {
-    return t == 0x7Fu || t == 0x80u || t == 0x81u || t == 0x82u || t == 0x83u || t == 0x89u;
+    return t == 0x7Fu || t == 0x80u || t == 0x81u || t == 0x82u || t == 0x83u || t == 0x84u || t == 0x89u
+        || t == 0x8Bu;
+}
+
+/* the last whole UPDATE (the kept round's): every PART repeats its bytes */static struct {
+    uint32_t len; /* 0: none yet */
+    uint8_t body[MESSAGE_MAX];
+} s_update;
+
+static void check_part(const uint8_t *b, uint32_t len)
+{
+    uint32_t total, offset;
+    if (len <= 8u) {
+        fail("PART without bytes after its total and offset");
+    }
+    total = rd32(b);
+    offset = rd32(b + 4);
+    if (offset >= total || len - 8u > total - offset) {
+        fail("PART runs past the reply's total");
+    }
+    if (s_update.len == 0u) {
+        fail("PART before any UPDATE");
+    }
+    if (total != s_update.len || memcmp(s_update.body + offset, b + 8, len - 8u) != 0) {
+        fail("PART differs from the UPDATE it resends");
+    }
 }
 
 /* UPDATE (docs/protocol.md): 88 bytes of metadata, then T blocks, each 4-byte aligned, exactly the announced bytes. */
@@ -150,6 +175,12 @@ static void check_message(uint8_t type, const uint8_t *body, uint32_t len)
         }
     } else if (type == 0x89u) {
         check_update(body, len);
+        memcpy(s_update.body, body, len);
+        s_update.len = len;
+    } else if (type == 0x8Bu) {
+        check_part(body, len);
+    } else if (type == 0x84u && len != 4u) {
+        fail("CHUNK_ACK body is a u32");
     } else if (type == 0x80u && len != 0u && len != 2u) {
         fail("ACK body is empty or a u16 sample count");
     } else if (type == 0x83u && len != 16u) {
@@ -234,6 +265,7 @@ void el_fuzz_port_start(const el_fuzz_board *board, jmp_buf *on_reset)
     s_sensor_reads = 0;
     s_msg.open = 0;
     s_msg.len = 0;
+    s_update.len = 0;
 }
 
 void el_fuzz_port_finish(void)

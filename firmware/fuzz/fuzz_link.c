@@ -14,8 +14,9 @@
  *           bit 1     a wrong CRC on the last chunk
  *           bit 2     raw: the body goes on the wire as it is (partial frames, garbage, lone delimiters)
  *           bit 3     protocol version 1 on the last chunk (with a valid CRC)
- *           bits 4-6  chunk size: 1024, 1, 7, 64, 254, 300, 1000, 1023 bytes
- *           bit 7     the reserved header byte set
+ *           bits 4-6  chunk size: 1024, 1, 7, 64, 254, 300, 1000, 1023 bytes (at most 1020 with bit 7)
+ *           bit 7     acknowledged chunks: the body starts with a u32 base; every chunk carries the OFFSET flag
+ *                     and its offset, base + its place in the rest (a base > 0: a late copy, a gap, a repeat)
  *
  * fuzz_link_mutator.c mutates framed inputs record by record (retransmissions, reordering, header fields).
  *
@@ -56,6 +57,7 @@ static struct {
     uint16_t seq;
     const uint8_t *body;
     size_t body_len, body_off;
+    uint32_t base;
     /* a raw record being fed */
     const uint8_t *raw;
     size_t raw_len;
@@ -83,22 +85,31 @@ static size_t cobs_encode(uint8_t *dst, const uint8_t *src, size_t n)
     return out;
 }
 
-/* Frame one chunk into s.frame: header, body, CRC, COBS, 0x00. */
-static void frame_chunk(uint8_t type, uint8_t flags, uint16_t seq, const uint8_t *body, size_t n, uint8_t ctl, int last)
+/* Frame one chunk into s.frame: header, [u32 offset,] body, CRC, COBS, 0x00. offset < 0: no OFFSET flag. */
+static void frame_chunk(uint8_t type, uint8_t flags, uint16_t seq, const uint8_t *body, size_t n, uint8_t ctl, int last,
+                        int64_t offset)
 {
     uint8_t pkt[PKT_MAX];
     uint32_t crc;
+    size_t at = 8u;
     pkt[0] = (last && (ctl & 0x08u)) ? 1u : 2u;
     pkt[1] = type;
-    pkt[2] = flags;
-    pkt[3] = (ctl & 0x80u) ? 0xFFu : 0u;
+    pkt[2] = (uint8_t)(flags | (offset >= 0 ? 0x02u : 0u));
+    pkt[3] = 0u;
     pkt[4] = (uint8_t)seq;
     pkt[5] = (uint8_t)(seq >> 8);
+    if (offset >= 0) {
+        pkt[at++] = (uint8_t)offset;
+        pkt[at++] = (uint8_t)(offset >> 8);
+        pkt[at++] = (uint8_t)(offset >> 16);
+        pkt[at++] = (uint8_t)(offset >> 24);
+    }
+    if (n > 0u) {
+        memcpy(pkt + at, body, n);
+    }
+    n += at - 8u;
     pkt[6] = (uint8_t)n;
     pkt[7] = (uint8_t)(n >> 8);
-    if (n > 0u) {
-        memcpy(pkt + 8, body, n);
-    }
     crc = el_fuzz_crc32(0u, pkt, (uint32_t)(8u + n));
     if (last && (ctl & 0x02u)) {
         crc ^= 0x00010000u;
@@ -137,6 +148,13 @@ static int next_record(void)
         s.body = s.in + s.pos;
         s.body_len = n;
         s.body_off = 0;
+        s.base = 0;
+        if ((s.ctl & 0x80u) && n >= 4u) {
+            s.base = (uint32_t)s.body[0] | ((uint32_t)s.body[1] << 8) | ((uint32_t)s.body[2] << 16)
+                     | ((uint32_t)s.body[3] << 24);
+            s.body += 4;
+            s.body_len -= 4u;
+        }
     }
     s.pos += n;
     return 1;
@@ -163,11 +181,20 @@ static int next_byte(uint8_t *b)
             return 1;
         }
         if (s.active) {
+            const int acked = (s.ctl & 0x80u) != 0;
             const size_t left = s.body_len - s.body_off;
-            const size_t chunk = left < k_chunk[(s.ctl >> 4) & 7u] ? left : k_chunk[(s.ctl >> 4) & 7u];
-            const int last = chunk == left;
-            const uint8_t flags = (uint8_t)((!last || (s.ctl & 0x01u)) ? 1u : 0u);
-            frame_chunk(s.type, flags, s.seq, s.body + s.body_off, chunk, s.ctl, last);
+            size_t size = k_chunk[(s.ctl >> 4) & 7u];
+            size_t chunk;
+            int last;
+            uint8_t flags;
+            if (acked && size > BODY_MAX - 4u) {
+                size = BODY_MAX - 4u;
+            }
+            chunk = left < size ? left : size;
+            last = chunk == left;
+            flags = (uint8_t)((!last || (s.ctl & 0x01u)) ? 1u : 0u);
+            frame_chunk(s.type, flags, s.seq, s.body + s.body_off, chunk, s.ctl, last,
+                        acked ? (int64_t)((uint32_t)(s.base + s.body_off)) : -1);
             s.body_off += chunk;
             if (last) {
                 s.active = 0;
@@ -237,7 +264,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     el_app_init();
     if (!s.prelude_done) {
         s.prelude_done = 1;
-        frame_chunk(PRELUDE_TYPE, 0u, 0u, NULL, 0u, 0u, 1);
+        frame_chunk(PRELUDE_TYPE, 0u, 0u, NULL, 0u, 0u, 1, -1);
     }
     while (next_byte(&byte)) {
         el_app_feed(byte);

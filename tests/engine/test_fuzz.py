@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from edgeleak.firmware.fuzz import TARGETS, build_target, missing_toolchain, replay, run_target, summary
-from edgeleak.firmware.fuzz_corpus import (BOARD_FRAMED, CHUNK_SIZES, CTL_BAD_CRC, CTL_MORE, CTL_OLD_VERSION,
+from edgeleak.firmware.fuzz_corpus import (BOARD_FRAMED, CHUNK_SIZES, CTL_ACKED, CTL_BAD_CRC, CTL_MORE, CTL_OLD_VERSION,
                                            CTL_RAW, Record, chunk_ctl, framed_input, link_model, link_seeds,
                                            loader_models, raw_input)
 from edgeleak.link.messages import MsgType
@@ -23,10 +23,11 @@ from edgeleak.link.packet import FrameSplitter, PacketError, decode_frame
 SECONDS = int(os.environ.get("EDGELEAK_FUZZ_SECONDS", "60"))
 
 REPLIES_OF_THE_SEEDS = {
-    "link": {0x7F, 0x80, 0x81, 0x82, 0x83, 0x89},
-    "link_floor": {0x7F, 0x80, 0x81, 0x82, 0x83, 0x89},
+    "link": {0x7F, 0x80, 0x81, 0x82, 0x83, 0x84, 0x89, 0x8B},
+    "link_floor": {0x7F, 0x80, 0x81, 0x82, 0x83, 0x84, 0x89, 0x8B},
 }
-"""Reply types the seeds must draw from the core (ERROR, ACK, INFO, OUTPUT, STATS_REPLY, UPDATE): a harness that
+"""Reply types the seeds must draw from the core (ERROR, ACK, INFO, OUTPUT, STATS_REPLY, CHUNK_ACK, UPDATE, PART): a
+harness that
 stopped reaching a handler (a model that no longer trains, a broken framing) fails here, not silently."""
 
 
@@ -86,6 +87,9 @@ def test_framed_records_put_valid_frames_on_the_wire():
     (old,) = _frames(Record(MsgType.HELLO, 3, ctl=CTL_OLD_VERSION).wire())
     assert isinstance(old, PacketError) and not old.crc
     assert Record(0, 0, b"\x01\x00garbage", CTL_RAW).wire() == b"\x01\x00garbage"
+    acked = _frames(Record(MsgType.LOAD_WEIGHTS, 5, body, CTL_ACKED | chunk_ctl(1024), base=7).wire())
+    assert [p.offset for p in acked] == [7, 1027, 2047] and [len(p.body) for p in acked] == [1024, 1024, 268]
+    assert b"".join(p.body[4:] for p in acked) == body and [p.more for p in acked] == [True, True, False]
 
 
 def test_framed_and_raw_seeds_encode_the_same_records():
@@ -96,7 +100,11 @@ def test_framed_and_raw_seeds_encode_the_same_records():
         at, decoded = 1, []
         while at < len(framed):
             mtype, ctl, seq, n = struct.unpack_from("<BBHH", framed, at)
-            decoded.append(Record(mtype, seq, framed[at + 6:at + 6 + n], ctl))
+            body = framed[at + 6:at + 6 + n]
+            if ctl & CTL_ACKED:
+                decoded.append(Record(mtype, seq, body[4:], ctl, struct.unpack_from("<I", body)[0]))
+            else:
+                decoded.append(Record(mtype, seq, body, ctl))
             at += 6 + n
         assert decoded == records, name
         assert raw_input(board, records)[1:] == b"".join(r.wire() for r in records)
