@@ -13,7 +13,8 @@ from test_board import board
 from wire import frame
 
 HELLO, ERROR, ACK, INFO = 0x01, 0x7F, 0x80, 0x81
-CONFIGURE, LOAD_WEIGHTS, SAMPLE, CLEAR_SAMPLES, TRAIN = 0x05, 0x06, 0x07, 0x08, 0x09
+CONFIGURE, LOAD_WEIGHTS, SAMPLE, CLEAR_SAMPLES, TRAIN, RESEND, CHUNK_ACK = 0x05, 0x06, 0x07, 0x08, 0x09, 0x0B, 0x84
+OFFSET = 0x02
 E_LENGTH, E_CONFIG, E_SEED, E_STATE = 3, 7, 9, 11
 
 ENVS = ["host"] + [pytest.param(e, marks=[needs_qemu, pytest.mark.qemu]) for e in QEMU_ENVS]
@@ -51,3 +52,11 @@ def test_a_model_without_a_head_trains_nothing(env, built):
         assert error_code(link.request(frame(CONFIGURE, 9, bytes(44)))) == E_CONFIG
         assert error_code(link.request(frame(CONFIGURE, 10, configure(batch=33)))) == E_CONFIG
         assert error_code(link.request(frame(CONFIGURE, 11, configure(seed=5)))) == E_SEED
+        assert error_code(link.request(frame(RESEND, 12, struct.pack("<HHI", 2, 64, 0)))) == E_STATE  # no UPDATE
+        assert error_code(link.request(frame(RESEND, 13, b"\x02\x00"))) == E_LENGTH
+        # an acknowledged chunk is acknowledged with the bytes held; a chunk after a gap changes nothing
+        assert link.request(frame(CONFIGURE, 14, struct.pack("<I", 0) + configure()[:20], flags=OFFSET | 1)) \
+            == (CHUNK_ACK, 14, struct.pack("<I", 20))
+        assert link.request(frame(CONFIGURE, 14, struct.pack("<I", 30) + b"x", flags=OFFSET | 1)) \
+            == (CHUNK_ACK, 14, struct.pack("<I", 20))
+        assert link.request(frame(CONFIGURE, 14, struct.pack("<I", 20) + configure()[20:], flags=OFFSET))[0] == ACK
