@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from edgeleak.cli_privacy import (_add_floor_options, _boards, _device_floor_text, _floor, _floor_line,
-                                  cmd_capture_inspect, cmd_redteam)
+                                  add_audit_epsilon_parser, cmd_capture_inspect, cmd_redteam)
 from edgeleak.errors import EdgeleakError
 
 EXIT_USER_ERROR = 2
@@ -364,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--values", type=int, default=32, help="stored values the metadata attack tries to recover (default 32)")
     p.add_argument("--json", metavar="FILE", help="also write one JSON record per attack to FILE (strict JSON; null for undefined figures)")
     p.set_defaults(func=cmd_redteam)
+    add_audit_epsilon_parser(sub)
 
     p = sub.add_parser("capture", help="work with captures")
     capture_sub = p.add_subparsers(dest="capture_command", required=True, metavar="SUBCOMMAND")

@@ -1,5 +1,6 @@
 """The privacy-floor side of the ``edgeleak`` command line: the floor options of build, flash, train and study,
-``capture inspect`` (with what each device reported of its floor) and ``redteam``. Like edgeleak.cli, it prints."""
+``capture inspect`` (with what each device reported of its floor), ``redteam`` and ``audit-epsilon``. Like
+edgeleak.cli, it prints."""
 
 from __future__ import annotations
 
@@ -56,6 +57,51 @@ def cmd_redteam(args) -> int:
             raise EdgeleakError(f"cannot write {args.json}: {exc.strerror or exc}") from None
         print(f"wrote {args.json}")
     return 0 if report.all_stopped else 1
+
+
+def cmd_audit_epsilon(args) -> int:
+    from edgeleak.privacy.canary_audit import AuditPlan, audit_board
+    from edgeleak.redteam import redteam_build_flags
+    from edgeleak.strict_json import dumps
+
+    board = _boards(args).get(args.board)
+    flags = redteam_build_flags(board, tuple(args.build_flag), port=args.port)
+    if args.json and not Path(args.json).resolve().parent.is_dir():
+        raise EdgeleakError(f"cannot write {args.json}: its directory does not exist")
+    plan = AuditPlan(canaries=args.canaries, clip_norm=args.clip, noise_multiplier=args.sigma,
+                     confidence=args.confidence, seed=args.seed)
+    result = audit_board(board, Path(args.model), port=args.port, build_flags=flags, plan=plan,
+                         progress=lambda line: print(f"audit-epsilon: {line}", file=sys.stderr, flush=True))
+    print("\n".join(result.lines()))
+    if args.json:
+        try:
+            Path(args.json).write_text(dumps(result.to_json(), indent=2) + "\n")
+        except OSError as exc:
+            raise EdgeleakError(f"cannot write {args.json}: {exc.strerror or exc}") from None
+        print(f"wrote {args.json}")
+    return 1 if result.violated else 0
+
+
+def add_audit_epsilon_parser(sub) -> None:
+    p = sub.add_parser("audit-epsilon", help="measure a lower bound on the device's epsilon (exit 1 above the accounted)",
+                       description="Play the membership game against a device's noise and accounting: m rounds, "
+                       "each storing one canary window or its neighbour at random, with head weights crafted to make "
+                       "the test sharp; report audited lower bounds on epsilon next to the epsilon the device "
+                       "accounts for one release (docs/privacy.md).")
+    p.add_argument("--board", required=True, help="a board from boards.yaml (host, an emulated board, or a real one with --port)")
+    p.add_argument("--model", required=True, help="model directory (edgeleak quantize)")
+    p.add_argument("--port", help="the board's serial port or URL (a board already running)")
+    p.add_argument("--canaries", type=int, default=1000, help="rounds of the game (default 1000)")
+    p.add_argument("--clip", type=float, default=1.0, help="clip norm C of the release (default 1)")
+    p.add_argument("--sigma", type=float, default=2.0, help="noise multiplier of the release (default 2)")
+    p.add_argument("--confidence", type=float, default=0.95, help="confidence of the bounds (default 0.95)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the coin flips and the canary window")
+    p.add_argument("--build-flag", action="append", default=[], metavar="FLAG",
+                   help="compiler flag for the emulated or host board built here, repeatable (NAME=VALUE means "
+                   "-DNAME=VALUE), e.g. EL_FLOOR_EPSILON=8; EL_TESTING_BUILD=1 with EL_FAULT_HALF_NOISE=1 builds a "
+                   "device that draws half the noise it accounts for, which the audit must catch")
+    p.add_argument("--json", metavar="FILE", help="also write the result as JSON to FILE (strict JSON)")
+    p.set_defaults(func=cmd_audit_epsilon)
 
 
 def _floor_text(raw: dict) -> str:

@@ -26,13 +26,9 @@ def clip_scale(norm: float, clip_norm: float) -> np.float32:
     return np.float32(np.float32(clip_norm) / np.float32(norm))
 
 
-def grid_noise(flat: np.ndarray, grid, pre_scale: np.float32, bound: np.float32, check_norm: bool,
-               words) -> tuple[np.ndarray, bool]:
-    """Round to the grid, check the norm exactly, add discrete Gaussian noise (firmware el_grid_noise_f32):
-    q = round_half_away((v·pre_scale)·2^-e), 0 where |x| > bound or not finite; all zero when Σq² > B² (with
-    ``check_norm``); returns float32((q + n)·2^e) and whether the check passed."""
-    from edgeleak.train.dgauss import discrete_gaussian_vector
-
+def grid_round(flat: np.ndarray, grid, pre_scale: np.float32, bound: np.float32, check_norm: bool) -> tuple[np.ndarray, bool]:
+    """The noise-free half of el_grid_noise_f32: q = round_half_away((v·pre_scale)·2^-e), 0 where |x| > bound or
+    not finite; all zero when Σq² > B² (with ``check_norm``). Returns the int64 q and whether the check passed."""
     inv = np.float32(math.ldexp(1.0, -grid.exponent))
     with np.errstate(invalid="ignore", over="ignore"):
         x = ((flat.astype(np.float32) * np.float32(pre_scale)).astype(np.float32) * inv).astype(np.float32)
@@ -40,7 +36,17 @@ def grid_noise(flat: np.ndarray, grid, pre_scale: np.float32, bound: np.float32,
         rounded = np.sign(wide) * np.floor(np.abs(wide) + 0.5)
         q = np.where(np.abs(x) <= bound, rounded, 0.0).astype(np.int64)
     ok = not check_norm or sum(int(v) * int(v) for v in q) <= grid.sens * grid.sens
-    noisy = q * (1 if ok else 0) + discrete_gaussian_vector(words, grid.scale, len(q))
+    return q * (1 if ok else 0), ok
+
+
+def grid_noise(flat: np.ndarray, grid, pre_scale: np.float32, bound: np.float32, check_norm: bool,
+               words) -> tuple[np.ndarray, bool]:
+    """Round to the grid, check the norm exactly, add discrete Gaussian noise (firmware el_grid_noise_f32):
+    grid_round, then float32((q + n)·2^e) with n drawn from ``words``; also whether the check passed."""
+    from edgeleak.train.dgauss import discrete_gaussian_vector
+
+    q, ok = grid_round(flat, grid, pre_scale, bound, check_norm)
+    noisy = q + discrete_gaussian_vector(words, grid.scale, len(q))
     return (noisy.astype(np.float32) * np.float32(math.ldexp(1.0, grid.exponent))).astype(np.float32), ok
 
 

@@ -5,6 +5,17 @@
 
 #include "train/el_dgauss.h"
 
+/* A deliberate fault for testing the auditor (docs/privacy.md, "Auditing the device's epsilon"): the noise is
+   drawn at half the scale the grid and the accountant use. Only a build marked for testing may carry it. */
+#if defined(EL_FAULT_HALF_NOISE) && EL_FAULT_HALF_NOISE
+#if !defined(EL_TESTING_BUILD) || !EL_TESTING_BUILD
+#error "EL_FAULT_HALF_NOISE is a fault for testing the auditor: only with EL_TESTING_BUILD=1"
+#endif
+#define NOISE_SCALE(s) ((s) / 2u)
+#else
+#define NOISE_SCALE(s) (s)
+#endif
+
 int el_grid_noise_f32(float *v, uint32_t n, const el_dp_grid *g, float pre_scale, float bound, int check_norm,
                       el_prng *rng)
 {
@@ -27,7 +38,7 @@ int el_grid_noise_f32(float *v, uint32_t n, const el_dp_grid *g, float pre_scale
     }
     keep = (!check_norm || sum <= limit) ? 1 : 0;
     for (i = 0; i < n; i++) {
-        const int64_t q = (int64_t)v[i] * keep + el_dg_gaussian(rng, g->scale);
+        const int64_t q = (int64_t)v[i] * keep + el_dg_gaussian(rng, NOISE_SCALE(g->scale));
         v[i] = (float)q * step;
     }
     return (int)keep;
