@@ -226,6 +226,11 @@ def cmd_study(args) -> int:
     print(f"\n{len(results)} settings in {time.perf_counter() - start:.0f} s; wrote {out / 'report.html'} and {out / 'results.json'}")
     if any(r["bound_violated"] for r in results):
         raise EdgeleakError("a measured attack success exceeds its ReRo bound (see the report); the figures are not trustworthy")
+    from edgeleak.study.report_audit import audit_violations
+
+    leaks = audit_violations(results)
+    if leaks:
+        raise EdgeleakError(f"the devices leak more than they account for ({'; '.join(leaks)}): see the report")
     return 0
 
 

@@ -64,13 +64,21 @@ def test_the_quick_study_tells_the_story(quick_study):
     assert not any(r["bound_violated"] for r in results.values())
     assert all(r["measured_success"] <= r["rero_bound"] + 1e-9 for r in results.values())
     assert "| setting | model |" in stdout and "Recommended setting" in stdout
+    # The devices' epsilon is audited where an audit can say something (one release accounted at most 100).
+    audits = {n: r["epsilon_audit"] for n, r in results.items() if r.get("epsilon_audit")}
+    assert set(audits) == {"clip-noise-0.3", "clip-noise-3"}
+    for audit in audits.values():
+        assert audit["canaries"] == 200 and not audit["violated"]
+        assert 0 < audit["gdp"]["epsilon_lower"] < audit["accounted_epsilon"]
+        assert audit["accounted_epsilon"] == pytest.approx(audit["twin_epsilon"], rel=1e-6)
 
 
 def test_the_report_is_self_contained(quick_study):
     out, _ = quick_study
     html = (out / "report.html").read_text()
     assert "<h2>Privacy impact</h2>" in html and "Recommended setting" in html
-    assert html.count("data:image/png;base64,") >= 4  # leakage, accuracy, epsilon, bound (plus examples)
+    assert html.count("data:image/png;base64,") >= 5  # leakage, accuracy, epsilon, bound, audit (plus examples)
+    assert "<h2>Audited against accounted ε</h2>" in html and "VIOLATION" not in html
     assert "src='http" not in html and 'src="http' not in html and "src='/" not in html
 
 
@@ -101,6 +109,21 @@ def test_audit_exits_1_naming_every_violation(quick_study, tmp_path):
     assert "VIOLATION no-defense: reconstruction Pearson r 1.000 > max_pearson_r 0.5" in proc.stdout
     assert "VIOLATION no-defense: epsilon ∞ > max_epsilon 8" in proc.stdout
     assert "policy violation(s)" in proc.stderr
+
+
+def test_a_device_that_leaks_more_than_it_accounts_fails_the_gate(quick_study, tmp_path):
+    """An audited bound above the accounted ε is a violation whatever the policy says."""
+    out, _ = quick_study
+    copy = tmp_path / "study"
+    shutil.copytree(out, copy)
+    document = json.loads((copy / "results.json").read_text())
+    for r in document["settings"]:
+        if r["name"] == "clip-noise-3":
+            r["epsilon_audit"]["gdp"]["epsilon_lower"] = r["epsilon_audit"]["accounted_epsilon"] * 2
+    (copy / "results.json").write_text(json.dumps(document))
+    proc = _cli("audit", "--policy", _policy(tmp_path, "max_epsilon: 1e9\n"), str(copy))
+    assert proc.returncode == 1
+    assert "VIOLATION clip-noise-3: audited epsilon >=" in proc.stdout and "> accounted" in proc.stdout
 
 
 def test_audit_passes_a_protective_setting(quick_study, tmp_path):

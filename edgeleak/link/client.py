@@ -356,6 +356,8 @@ class DeviceClient:
         data = self.port.read(max(1, getattr(self.port, "in_waiting", 0) or 1))
         if not data:
             return []
+        if type(self.port).__module__ == "serial.urlhandler.protocol_socket":
+            data += self._drain()
         self._last_rx = time.monotonic()
         self.counters.bytes_received += len(data)
         seen.bytes_received += len(data)
@@ -374,6 +376,16 @@ class DeviceClient:
             seen.bad_frames += 1
             results.append(self._replies.bad_frame())
         return results
+
+    def _drain(self) -> bytes:
+        """What has arrived on a socket:// port, without waiting: pyserial's socket handler reports at most one
+        byte waiting, and reading byte by byte costs the host more than an emulated board takes to send."""
+        saved = self.port.timeout
+        self.port.timeout = 0
+        try:
+            return self.port.read(1 << 16)
+        finally:
+            self.port.timeout = saved
 
     def _await(self, deadline: float, seen: LinkCounters) -> "Waited":
         """Wait for the reply until ``deadline`` (extended while it arrives). After damage, return once the line

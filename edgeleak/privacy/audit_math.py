@@ -80,7 +80,8 @@ def gdp_delta(eps: float, mu: float) -> float:
     """δ(ε) of μ-GDP: Φ(−ε/μ + μ/2) − e^ε Φ(−ε/μ − μ/2)."""
     if mu <= 0:
         return 0.0
-    return float(stats.norm.cdf(-eps / mu + mu / 2) - math.exp(eps) * stats.norm.cdf(-eps / mu - mu / 2))
+    second = math.exp(min(700.0, eps + float(stats.norm.logcdf(-eps / mu - mu / 2))))  # e^ε·Φ(·), without overflow
+    return float(stats.norm.cdf(-eps / mu + mu / 2)) - second
 
 
 def gdp_epsilon(mu: float, delta: float) -> float:
@@ -90,7 +91,7 @@ def gdp_epsilon(mu: float, delta: float) -> float:
     hi = 1.0
     while gdp_delta(hi, mu) > delta:
         hi *= 2.0
-        if hi > 1e4:
+        if hi > 1e12:
             return math.inf
     return float(optimize.brentq(lambda e: gdp_delta(e, mu) - delta, 0.0, hi, xtol=1e-9))
 

@@ -44,6 +44,7 @@ class Measured:
     epsilon: float
     success_rate: float
     accuracy: float | None
+    audit_violation: str = ""  # the audited ε exceeds the accounted ε: always a violation, whatever the policy
 
 
 def load_policy(path: Path) -> Policy:
@@ -85,8 +86,11 @@ def _from_study(target: Path, policy: Policy) -> list[Measured]:
             raise EdgeleakError(f"the study in {target} has no setting {', '.join(missing)}")
         results = [r for r in results if r["name"] in policy.settings]
     # A setting the devices' floor refused released nothing: there is nothing to hold against the policy.
-    return [Measured(r["name"], leakage(r), label_leakage(r), r["epsilon"], r["measured_success"], r["accuracy_after"])
-            for r in results if not refused(r)]
+    from edgeleak.study.report_audit import audit_violations
+
+    audit = {line.split(": ", 1)[0]: line for line in audit_violations(results)}
+    return [Measured(r["name"], leakage(r), label_leakage(r), r["epsilon"], r["measured_success"], r["accuracy_after"],
+                     audit.get(r["name"], "")) for r in results if not refused(r)]
 
 
 def _from_capture(target: Path) -> list[Measured]:
@@ -135,6 +139,8 @@ def violations(policy: Policy, measured: list[Measured]) -> list[str]:
     """One line per threshold crossed."""
     found = []
     for m in measured:
+        if m.audit_violation:
+            found.append(m.audit_violation)
         checks = [("max_pearson_r", m.pearson_r, "reconstruction Pearson r", False),
                   ("max_label_accuracy", m.label_accuracy, "label accuracy", False),
                   ("max_epsilon", m.epsilon, "epsilon", False),

@@ -41,6 +41,12 @@ class StudyConfig:
     settings: tuple[Setting, ...] = field(default_factory=tuple)
     seed: int = 0
     floor: Floor | None = None  # the privacy floor of every setting without its own (docs/training.md); None: none
+    audit_canaries: int = 200  # rounds of the ε audit of each setting with noise on the update; 0: no audit
+
+    def __post_init__(self) -> None:
+        if isinstance(self.audit_canaries, bool) or not isinstance(self.audit_canaries, int) \
+                or not (self.audit_canaries == 0 or self.audit_canaries >= 20):
+            raise EdgeleakError(f"audit_canaries must be 0 (no audit) or an integer >= 20, got {self.audit_canaries!r}")
 
     def floor_of(self, setting: Setting) -> Floor | None:
         return setting.floor or self.floor
@@ -91,7 +97,7 @@ def default_study(quick: bool) -> StudyConfig:
 
 _ENUMS = {"clip_mode": ClipMode, "noise_kind": NoiseKind, "noise_mode": NoiseMode, "sparsify": Sparsify, "encoding": Encoding}
 _TOP_KEYS = {"board", "dataset", "devices", "rounds", "attacks", "optimization_records", "settings", "seed", "quick",
-             "base_epochs", "floor"}
+             "base_epochs", "floor", "audit_canaries"}
 _SETTING_KEYS = {"name", "model", "samples_per_round", "floor"} | {f.name for f in dataclasses.fields(TrainConfig)} - {"seed", "round"}
 
 

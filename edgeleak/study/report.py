@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 
 from edgeleak import strict_json
+from edgeleak.study.report_audit import audit_html, audit_violations
 
 NOISE_PREFIX = "clip-noise-"
 
@@ -169,6 +170,9 @@ def impact_text(results: list[dict]) -> list[str]:
     if no:
         lines.append(f"The devices' privacy floor refused {len(no)} setting(s), so nothing of them left the device: "
                      f"{', '.join(no)}.")
+    for line in audit_violations(results):
+        lines.append(f"ERROR: the devices leak more than they account for: {line}; the firmware's noise or the "
+                     f"accounting is wrong.")
     violated = [r["name"] for r in results if r["bound_violated"]]
     if violated:
         lines.append(f"ERROR: measured attack success exceeds the ReRo bound in {', '.join(violated)}: the accounting, the "
@@ -264,6 +268,7 @@ def write_report(results: list[dict], study: dict, out: Path) -> None:
     parts.append("</table><p>best r: the largest Pearson correlation between a reconstruction and the window the device "
                  "held; success: share of attacked records with mean r ≥ 0.8 (the best attack's); ReRo bound: the most any "
                  "attack can succeed given the noise and the prior κ; ε: differential privacy at δ, over the rounds run.</p>")
+    parts.append(audit_html(results))
     parts.append("<h2>Requested by the server, enforced on the device</h2><table><tr>"
                  "<th></th><th colspan='4'>requested by the server</th><th colspan='4'>enforced on the device</th></tr><tr>"
                  + "".join(f"<th>{h}</th>" for h in ENFORCEMENT_HEADERS) + "</tr>")

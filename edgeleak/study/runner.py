@@ -22,10 +22,13 @@ from edgeleak.device.model_dir import load_model_dir
 from edgeleak.errors import EdgeleakError
 from edgeleak.fl.session import FloorRefusal, SessionPlan, run_session
 from edgeleak.privacy.accounting import privacy_spend
+from edgeleak.privacy.canary_audit import AuditPlan, AuditResult, audit_board
+from edgeleak.privacy.grid import accountable, epsilon_zcdp, make_grid, release_rho
 from edgeleak.privacy.rero import prior_success_rate, rero_bound
 from edgeleak.quantize.artifact import read_head
 from edgeleak.scoring.metrics import SUCCESS_PEARSON
 from edgeleak.study.config import Setting, StudyConfig
+from edgeleak.train.config import NoiseMode
 
 RESULT_FILE = "result.json"
 
@@ -77,6 +80,7 @@ class SettingResult:
     seconds: float
     examples: dict  # attack -> path of an example plot
     enforced: Enforcement | None = None
+    epsilon_audit: AuditResult | None = None  # the audit of the devices' ε for one release (None: not audited)
 
 
 def _model_dir(out: Path, name: str, dataset, epochs: int) -> Path:
@@ -162,6 +166,7 @@ def run_setting(setting: Setting, study: StudyConfig, out: Path, dataset, progre
         slow = attack not in ("analytic", "labels")
         progress(f"{setting.name}: attack {attack}")
         attacks.append(_attack(capture, attack, out / "attacks" / attack, study.optimization_records if slow else None))
+    audit = _epsilon_audit(setting, study, board, model.path, plan.all_build_flags(), params, progress)
     held = ((model.quantize(dataset.x_train).astype(np.float32) - model.input_zero_point) * model.input_scale)
     kappa = prior_success_rate(held, SUCCESS_PEARSON, seed=study.seed)
     bound = rero_bound(kappa, spend)
@@ -176,11 +181,38 @@ def run_setting(setting: Setting, study: StudyConfig, out: Path, dataset, progre
         epsilon=spend.epsilon, epsilon_rdp=spend.epsilon_rdp, delta=spend.delta, privacy_unit=spend.unit,
         kappa=kappa, rero_bound=bound, measured_success=measured, bound_violated=measured > bound + 1e-9,
         attacks=tuple(attacks), seconds=time.perf_counter() - start, examples=examples,
-        enforced=enforcement_of(capture, floor))
+        enforced=enforcement_of(capture, floor), epsilon_audit=audit)
+
+
+AUDIT_MAX_EPSILON = 100.0
+"""Settings whose one release is accounted above this ε are not audited: no game of a few hundred rounds can
+bound ε that high, and any noise at all already keeps the audit below it."""
+
+
+def _epsilon_audit(setting: Setting, study: StudyConfig, board, model_path: Path, flags: tuple[str, ...], params: int,
+                   progress: Callable[[str], None]) -> AuditResult | None:
+    """The membership-game audit of the ε the setting's devices account for one release (docs/privacy.md), for
+    settings with Gaussian noise on the update; it plays the release with the setting's clip and σ on a board
+    built as the setting's were."""
+    c = setting.config
+    if not study.audit_canaries or not accountable(c) or c.noise_mode != NoiseMode.UPDATE:
+        return None
+    grid = make_grid(c.clip_norm, c.noise_multiplier, params)
+    if grid is None or epsilon_zcdp(release_rho(grid, 1), 1e-5) > AUDIT_MAX_EPSILON:
+        return None
+    progress(f"{setting.name}: auditing the devices' epsilon with {study.audit_canaries} canaries")
+    result = audit_board(board, model_path, build_flags=flags,
+                         plan=AuditPlan(canaries=study.audit_canaries, clip_norm=c.clip_norm,
+                                        noise_multiplier=c.noise_multiplier, seed=study.seed))
+    progress(f"{setting.name}: " + "; ".join(result.lines()[2:]))
+    return result
 
 
 def _to_json(result: SettingResult) -> dict:
-    return json.loads(json.dumps(dataclasses.asdict(result), default=float))
+    raw = json.loads(json.dumps(dataclasses.asdict(result), default=float))
+    if result.epsilon_audit is not None:
+        raw["epsilon_audit"] = json.loads(json.dumps(result.epsilon_audit.to_json(), default=float))
+    return raw
 
 
 def run_study(study: StudyConfig, out: Path, progress: Callable[[str], None] = lambda _: None) -> list[dict]:
@@ -207,7 +239,8 @@ def run_study(study: StudyConfig, out: Path, progress: Callable[[str], None] = l
     return results
 
 
-INFINITE_KEYS = ("epsilon", "epsilon_rdp", "epsilon_spent")  # null in the files: unbounded
+INFINITE_KEYS = ("epsilon", "epsilon_rdp", "epsilon_spent", "accounted_epsilon", "twin_epsilon",
+                 "epsilon_lower")  # null in the files: unbounded
 MISSING_KEYS = ("accuracy_before", "accuracy_after", "kappa", "rero_bound", "measured_success", "seconds", "success_rate",
                 "success_interval", "pearson", "max_pearson", "label_accuracy", "feature_error",
                 "seconds_per_record")  # null in the files: not measured

@@ -1,0 +1,98 @@
+"""The study report's audit of the devices' ε (docs/privacy.md, "Auditing the device's ε"): per audited setting the
+ε the devices account for one release next to the audited lower bounds, a figure of both against σ, and the
+violations that make the study fail."""
+
+from __future__ import annotations
+
+import html
+import math
+
+
+def audited(results: list[dict]) -> list[dict]:
+    """The settings whose devices were audited, in σ order."""
+    found = [r for r in results if r.get("epsilon_audit")]
+    return sorted(found, key=lambda r: float(r["epsilon_audit"]["noise_multiplier"]))
+
+
+def audit_violated(audit: dict) -> bool:
+    accounted = audit["accounted_epsilon"]
+    return audit["one_run"]["epsilon"] > accounted or audit["gdp"]["epsilon_lower"] > accounted
+
+
+def audit_violations(results: list[dict]) -> list[str]:
+    """One line per setting whose audited ε exceeds the ε its devices accounted."""
+    lines = []
+    for r in audited(results):
+        a = r["epsilon_audit"]
+        if audit_violated(a):
+            lines.append(f"{r['name']}: audited epsilon >= {max(a['one_run']['epsilon'], a['gdp']['epsilon_lower']):.3f} "
+                         f"> accounted {a['accounted_epsilon']:.3f} per release")
+    return lines
+
+
+def _fmt(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return "∞" if math.isinf(value) else f"{value:.3g}"
+
+
+AUDIT_HEADERS = ["setting", "σ", "C", "canaries", "accounted ε", "audited ε ≥ (one run)", "audited ε ≥ (Gaussian DP)",
+                 "μ measured (accounted)", "verdict"]
+
+
+def audit_rows(results: list[dict]) -> list[list[str]]:
+    rows = []
+    for r in audited(results):
+        a = r["epsilon_audit"]
+        rows.append([r["name"], _fmt(a["noise_multiplier"]), _fmt(a["clip_norm"]), str(a["canaries"]),
+                     _fmt(a["accounted_epsilon"]), _fmt(a["one_run"]["epsilon"]), _fmt(a["gdp"]["epsilon_lower"]),
+                     f"{_fmt(a['gdp']['mu'])} ({_fmt(a['mu_accounted'])})",
+                     "VIOLATION" if audit_violated(a) else "consistent"])
+    return rows
+
+
+def audit_plot(results: list[dict]) -> str | None:
+    """Accounted and audited ε of one release against σ (base64 PNG), or None without audits."""
+    rows = audited(results)
+    if not rows:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from edgeleak.study.report import _png
+
+    sigmas = [float(r["epsilon_audit"]["noise_multiplier"]) for r in rows]
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    ax.loglog(sigmas, [r["epsilon_audit"]["accounted_epsilon"] for r in rows], "o-", label="accounted by the devices")
+    ax.loglog(sigmas, [max(r["epsilon_audit"]["gdp"]["epsilon_lower"], 1e-3) for r in rows], "s--",
+              label="audited ≥ (Gaussian DP, 95%)")
+    ax.loglog(sigmas, [max(r["epsilon_audit"]["one_run"]["epsilon"], 1e-3) for r in rows], "^:",
+              label="audited ≥ (one run, 95%)")
+    ax.set_xlabel("noise multiplier σ")
+    ax.set_ylabel("ε of one release")
+    ax.legend(fontsize=7)
+    return _png(fig)
+
+
+def audit_html(results: list[dict]) -> str:
+    rows = audit_rows(results)
+    if not rows:
+        return ""
+    parts = ["<h2>Audited against accounted ε</h2>"]
+    plot = audit_plot(results)
+    if plot:
+        parts.append(f"<figure><img alt='Audited and accounted ε' src='data:image/png;base64,{plot}'><figcaption>"
+                     "Accounted and audited ε of one release</figcaption></figure>")
+    parts.append("<table><tr>" + "".join(f"<th>{h}</th>" for h in AUDIT_HEADERS) + "</tr>")
+    for row in rows:
+        css = " class='err'" if row[-1] == "VIOLATION" else ""
+        parts.append(f"<tr{css}>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>")
+    parts.append("</table><p>Each audit plays a membership game against a board built as the setting's were: m rounds, "
+                 "one canary window stored or replaced by its neighbour at random, head weights crafted so the game is "
+                 "as sharp as the mechanism allows, scored from the device's own noisy updates. Accounted ε: what the "
+                 "device charged for one release. One run: Steinke, Nasr and Jagielski's bound (no assumption, loose). "
+                 "Gaussian DP: the lower confidence bound on μ turned into ε (tight for Gaussian noise). A bound above "
+                 "the accounted ε means the noise, the clipping or the accounting is wrong (docs/privacy.md).</p>")
+    return "".join(parts)
