@@ -121,7 +121,7 @@ def test_a_device_that_leaks_more_than_it_accounts_fails_the_gate(quick_study, t
         if r["name"] == "clip-noise-3":
             r["epsilon_audit"]["gdp"]["epsilon_lower"] = r["epsilon_audit"]["accounted_epsilon"] * 2
     (copy / "results.json").write_text(json.dumps(document))
-    proc = _cli("audit", "--policy", _policy(tmp_path, "max_epsilon: 1e9\n"), str(copy))
+    proc = _cli("audit", "--policy", _policy(tmp_path, "max_epsilon: 1.0e+9\n"), str(copy))
     assert proc.returncode == 1
     assert "VIOLATION clip-noise-3: audited epsilon >=" in proc.stdout and "> accounted" in proc.stdout
 
