@@ -332,7 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("attack", help="reconstruct sensor windows and labels from a capture and score the leakage")
     p.add_argument("capture", help="capture directory written by 'edgeleak train'")
-    p.add_argument("--attack", required=True, help="analytic, labels, dlg, inverting_gradients, feature_inversion")
+    p.add_argument("--attack", required=True, help="analytic, labels, dlg, inverting_gradients (both as published: random starts), "
+                   "dlg_from_analytic, inverting_gradients_from_analytic (started from the analytic attack's rows), "
+                   "feature_inversion")
     p.add_argument("--truth", help="ground truth file (default: the capture's truth.elc)")
     p.add_argument("--aggregate", action="store_true", help="attack the sum of each round's updates (secure aggregation)")
     p.add_argument("--model", help="model directory (default: the one recorded in the capture)")

@@ -54,3 +54,27 @@ def test_summary_intervals_contain_the_rate():
     summary = summarise([good, bad])
     assert summary.records == 2 and summary.success_rate == 0.5
     assert summary.pearson[1] <= summary.pearson[0] <= summary.pearson[2]
+
+
+def test_the_blind_label_baseline_is_the_best_guess_that_ignores_the_update():
+    balanced = np.full(4, 0.25)
+    assert metrics.blind_label_accuracy(1, balanced) == pytest.approx(0.25)
+    assert metrics.blind_label_accuracy(4, balanced) == pytest.approx(0.6836, abs=1e-4)
+    assert metrics.blind_label_accuracy(16, balanced) == pytest.approx(0.831, abs=1e-3)
+    # a simulation of the guess the formula picks (equal counts here) agrees, and no other fixed guess does better
+    rng = np.random.default_rng(1)
+    batches = rng.integers(0, 4, (20000, 4))
+    equal = np.mean([metrics.label_accuracy(b, np.arange(4)) for b in batches])
+    lopsided = np.mean([metrics.label_accuracy(b, np.array([0, 0, 1, 2])) for b in batches])
+    assert equal == pytest.approx(metrics.blind_label_accuracy(4, balanced), abs=0.01) and lopsided < equal
+    # a skewed prior: guessing the common class always is right with probability 0.7 for one label
+    assert metrics.blind_label_accuracy(1, np.array([0.7, 0.2, 0.1])) == pytest.approx(0.7)
+
+
+def test_a_record_score_carries_its_blind_baseline():
+    windows = np.random.default_rng(0).normal(size=(4, 20, 3)).astype(np.float32)
+    labels = np.array([0, 1, 2, 3])
+    rec = Reconstruction(windows=windows, features=None, labels=labels, label_counts=None, iterations=1, notes="")
+    score = score_record(rec, round_=0, devices=(0,), windows=windows, labels=labels, class_probs=np.full(4, 0.25))
+    assert score.label_accuracy == 1.0 and score.label_baseline == pytest.approx(0.6836, abs=1e-4)
+    assert summarise([score]).label_baseline == pytest.approx(0.6836, abs=1e-4)

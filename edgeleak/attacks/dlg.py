@@ -5,10 +5,14 @@ Dummy windows and soft labels are fitted by L-BFGS so that the replica of the de
 observed update; the objective is the squared distance over the coordinates the device sent, divided by the
 observed update's squared norm. For a model with an int8 backbone the windows pass through ``backbone.py``.
 
-Starts: ``start="random"`` is the original (random windows and labels); the default ``"rows"`` starts, when the
-head reads the window, from the choices of first-layer rows that best explain the layer
-(``replica.row_starts``) with soft labels at the model's prediction, since on a trained model random starts
-fall into the flat region where predictions are confident and the simulated update vanishes.
+Two attacks under two names (docs/attacks.md):
+
+* ``dlg``: as published, from random windows; the dummy labels start at the labels the output-bias delta gives
+  (iDLG, Zhao et al. 2020: the sign of the last layer's gradient names the label) and are fitted with the windows.
+* ``dlg_from_analytic``: the same fit started, when the head reads the window, from the choices of first-layer rows
+  that best explain the layer (``replica.row_starts``, the analytic attack's rows) with soft labels at the model's
+  prediction. A refinement of the analytic attack, not DLG: on a trained model random starts fall into the flat
+  region where predictions are confident and the simulated update vanishes, and this start avoids it.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ import tensorflow as tf
 
 from edgeleak.attacks.backbone import feature_map, total_variation
 from edgeleak.attacks.base import AttackInput, Reconstruction, nothing_sent, register
-from edgeleak.attacks.replica import TargetReplica, head_logits, row_starts
+from edgeleak.attacks.replica import TargetReplica, head_logits, initial_labels, row_starts
+
+IDLG_LOGIT = 3.0  # strength of the label the output-bias delta names, in the random start
 
 
 def lbfgs(fun: Callable[[tf.Tensor], tuple[tf.Tensor, tf.Tensor]], x0: np.ndarray, iterations: int,
@@ -50,10 +56,11 @@ def window_shape(target: AttackInput) -> tuple[int, ...]:
 
 @register("dlg")
 class DlgAttack:
-    description = "DLG: fit dummy windows and soft labels by L-BFGS so the replayed round reproduces the update"
+    description = ("DLG as published: fit random dummy windows and soft labels (started at iDLG's labels) by L-BFGS so "
+                   "the replayed round reproduces the update")
 
     def __init__(self, *, iterations: int = 300, restarts: int = 2, tv_weight: float = 0.0, seed: int = 0,
-                 start: str = "rows", epochs_mode: bool = False) -> None:
+                 start: str = "random", epochs_mode: bool = False) -> None:
         if iterations < 1 or restarts < 1 or tv_weight < 0:
             raise ValueError("iterations and restarts must be >= 1 and tv_weight >= 0")
         if start not in ("rows", "random"):
@@ -95,8 +102,9 @@ class DlgAttack:
         for x0 in starts:
             if rows:  # soft labels at the model's prediction for the start
                 logits = head_logits(target.global_layers, to_features(tf.constant(x0.reshape((n, *shape)))).numpy())
-            else:  # DLG: random dummy labels
-                logits = rng.normal(size=(n, classes)).astype(np.float32)
+            else:  # DLG's dummy labels, started where iDLG's rule points
+                logits = rng.normal(0.0, 0.1, (n, classes)).astype(np.float32)
+                logits[np.arange(n), initial_labels(target, n) % classes] += IDLG_LOGIT
             z, value, nit = lbfgs(fun, np.concatenate([x0, logits.reshape(-1)]), self.iterations, lower, upper)
             iterations += nit
             if best is None or value < best[1]:
@@ -112,3 +120,12 @@ class DlgAttack:
                               labels=np.argmax(label_probs, 1).astype(np.int64),
                               label_counts=np.bincount(np.argmax(label_probs, 1), minlength=classes),
                               iterations=iterations, notes=notes)
+
+
+@register("dlg_from_analytic")
+class DlgFromAnalyticAttack(DlgAttack):
+    description = ("DLG's fit started from the analytic attack's first-layer rows with labels at the model's prediction "
+                   "(a refinement of the analytic attack)")
+
+    def __init__(self, **options) -> None:
+        super().__init__(**{"start": "rows", **options})

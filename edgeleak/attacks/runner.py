@@ -75,6 +75,8 @@ def run_attack(capture_path: Path, attack_name: str, out: Path, *, truth_path: P
     out.mkdir(parents=True, exist_ok=True)
     (out / "plots").mkdir(exist_ok=True)
     scores, skipped, saved = [], [], {}
+    every_label = np.concatenate([r.labels for r in truth.values()]) if truth else np.zeros(0, np.int64)
+    class_probs = np.bincount(every_label) / len(every_label) if len(every_label) else None  # the batches' prior
     start = time.perf_counter()
     for target in targets:
         if limit is not None and len(scores) >= limit:
@@ -94,7 +96,8 @@ def run_attack(capture_path: Path, attack_name: str, out: Path, *, truth_path: P
         result = attack.run(target)
         features = cut_features(model, inputs) if result.features is not None else None
         score = score_record(result, round_=target.target["round"], devices=tuple(target.target["devices"]), windows=windows,
-                             labels=labels, features=features, classify=classify, image=capture.session.get("dataset") == "digits")
+                             labels=labels, features=features, classify=classify, image=capture.session.get("dataset") == "digits",
+                             class_probs=class_probs)
         scores.append(score)
         key = f"r{score.round}_d{'-'.join(map(str, score.devices))}"
         if result.windows is not None:

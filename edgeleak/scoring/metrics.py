@@ -76,6 +76,22 @@ def label_accuracy(true_labels: np.ndarray, recovered: np.ndarray) -> float:
     return float(np.minimum(true_counts, got_counts[:len(true_counts)]).sum() / len(true_labels))
 
 
+def blind_label_accuracy(batch: int, class_probs: np.ndarray) -> float:
+    """The expected label_accuracy of the best guess that ignores the update: fixed counts g_c per class for a
+    batch of ``batch`` labels drawn independently from ``class_probs``. E[Σ_c min(g_c, N_c)] is a sum over classes
+    of concave terms whose j-th increment is P[N_c ≥ j] (N_c binomial), so the ``batch`` largest increments make
+    the best guess."""
+    from scipy import stats
+
+    probs = np.asarray(class_probs, np.float64)
+    if batch <= 0 or probs.size == 0 or not probs.sum() > 0:
+        return float("nan")
+    probs = probs / probs.sum()
+    j = np.arange(1, batch + 1)
+    gains = np.concatenate([stats.binom.sf(j - 1, batch, p) for p in probs])
+    return float(np.sort(gains)[::-1][:batch].sum() / batch)
+
+
 def wilson_interval(successes: int, total: int, z: float = 1.96) -> tuple[float, float]:
     """95% Wilson score interval of a success rate."""
     if total == 0:

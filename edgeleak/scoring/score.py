@@ -25,14 +25,17 @@ class RecordScore:
     ssim: float | None
     feature_error: float | None  # relative L2 error of recovered feature vectors (nan if none)
     label_accuracy: float | None
+    label_baseline: float | None  # the best blind guess's expected label accuracy for this batch size
     semantic_accuracy: float | None  # reference classifier on the reconstructions
     semantic_baseline: float | None  # the same classifier on the originals
     success: bool  # pearson >= metrics.SUCCESS_PEARSON
 
 
 def score_record(reconstruction: Reconstruction, *, round_: int, devices: tuple[int, ...], windows: np.ndarray,
-                 labels: np.ndarray, features: np.ndarray | None = None, classify=None, image: bool = False) -> RecordScore:
-    """``windows``/``labels``/``features`` are the truth of the target; ``classify`` maps windows to labels."""
+                 labels: np.ndarray, features: np.ndarray | None = None, classify=None, image: bool = False,
+                 class_probs: np.ndarray | None = None) -> RecordScore:
+    """``windows``/``labels``/``features`` are the truth of the target; ``classify`` maps windows to labels;
+    ``class_probs``, the label distribution the batch is drawn from, gives the blind-guess baseline."""
     pearsons, per_channel, mses, nrmses, snrs, psnrs, ssims = [], [], [], [], [], [], []
     recovered = 0
     semantic = baseline = None
@@ -59,6 +62,8 @@ def score_record(reconstruction: Reconstruction, *, round_: int, devices: tuple[
                   for oi, ri in metrics.match_reconstructions(features[:, :, None], reconstruction.features[:, :, None])]
         feature_error = float(np.mean(errors))
     label_acc = metrics.label_accuracy(labels, reconstruction.labels) if reconstruction.labels is not None else None
+    label_base = (metrics.blind_label_accuracy(len(labels), class_probs)
+                  if label_acc is not None and class_probs is not None else None)
     pearson = float(np.mean(pearsons)) if pearsons else float("nan")
     nan = float("nan")
     return RecordScore(
@@ -67,7 +72,7 @@ def score_record(reconstruction: Reconstruction, *, round_: int, devices: tuple[
         mse=float(np.mean(mses)) if mses else nan, nrmse=float(np.mean(nrmses)) if nrmses else nan,
         snr_db=float(np.mean(snrs)) if snrs else nan, psnr=float(np.mean(psnrs)) if psnrs else None,
         ssim=float(np.mean(ssims)) if ssims else None, feature_error=feature_error, label_accuracy=label_acc,
-        semantic_accuracy=semantic, semantic_baseline=baseline,
+        label_baseline=label_base, semantic_accuracy=semantic, semantic_baseline=baseline,
         success=bool(pearsons) and pearson >= metrics.SUCCESS_PEARSON)
 
 
@@ -82,6 +87,7 @@ class ScoreSummary:
     feature_error: tuple[float, float, float]
     semantic_accuracy: float | None
     semantic_baseline: float | None
+    label_baseline: float | None = None  # mean over records of the blind guess's expected label accuracy
 
 
 def summarise(scores: list[RecordScore]) -> ScoreSummary:
@@ -89,10 +95,12 @@ def summarise(scores: list[RecordScore]) -> ScoreSummary:
     pick = lambda name: np.array([getattr(s, name) for s in scores if getattr(s, name) is not None], np.float64)  # noqa: E731
     sem = pick("semantic_accuracy")
     base = pick("semantic_baseline")
+    blind = pick("label_baseline")
     return ScoreSummary(
         records=len(scores), success_rate=successes / len(scores) if scores else 0.0,
         success_interval=metrics.wilson_interval(successes, len(scores)),
         pearson=metrics.mean_interval(pick("pearson")), snr_db=metrics.mean_interval(pick("snr_db")),
         label_accuracy=metrics.mean_interval(pick("label_accuracy")),
         feature_error=metrics.mean_interval(pick("feature_error")),
-        semantic_accuracy=float(sem.mean()) if len(sem) else None, semantic_baseline=float(base.mean()) if len(base) else None)
+        semantic_accuracy=float(sem.mean()) if len(sem) else None, semantic_baseline=float(base.mean()) if len(base) else None,
+        label_baseline=float(blind.mean()) if len(blind) else None)

@@ -35,7 +35,8 @@ class StudyConfig:
     dataset: str = "basic_motions"
     devices: int = 2
     rounds: int = 2
-    attacks: tuple[str, ...] = ("analytic", "labels", "feature_inversion", "inverting_gradients")
+    attacks: tuple[str, ...] = ("analytic", "labels", "feature_inversion", "inverting_gradients",
+                                "inverting_gradients_from_analytic")
     optimization_records: int = 2  # records per setting for the slow optimization attacks
     base_epochs: int = 2  # host training of the base model: short, so that on-device fine-tuning has work to do
     settings: tuple[Setting, ...] = field(default_factory=tuple)
@@ -91,7 +92,8 @@ def default_settings(quick: bool) -> tuple[Setting, ...]:
 def default_study(quick: bool) -> StudyConfig:
     if quick:
         return StudyConfig(devices=2, rounds=2, optimization_records=1, settings=default_settings(True),
-                           attacks=("analytic", "labels", "feature_inversion", "inverting_gradients"))
+                           attacks=("analytic", "labels", "feature_inversion", "inverting_gradients",
+                                    "inverting_gradients_from_analytic"))
     return StudyConfig(devices=3, rounds=4, optimization_records=3, settings=default_settings(False))
 
 

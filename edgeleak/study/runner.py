@@ -45,6 +45,7 @@ class AttackResult:
     feature_error: float
     seconds_per_record: float
     not_applicable: str  # why the attack did not run ("" when it ran)
+    label_baseline: float = float("nan")  # the best blind guess's label accuracy for the same batches
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,8 @@ def _attack(capture: Path, attack: str, out: Path, limit: int | None) -> AttackR
     pearsons = [r.pearson for r in run.scores if r.pearson == r.pearson]
     return AttackResult(attack, s.records, s.success_rate, s.success_interval, s.pearson[0],
                         max(pearsons) if pearsons else float("nan"), s.label_accuracy[0], s.feature_error[0],
-                        run.seconds / max(1, s.records), "")
+                        run.seconds / max(1, s.records), "",
+                        s.label_baseline if s.label_baseline is not None else float("nan"))
 
 
 def enforcement_of(capture: Path, floor, refused: str = "") -> Enforcement:
@@ -242,7 +244,7 @@ def run_study(study: StudyConfig, out: Path, progress: Callable[[str], None] = l
 INFINITE_KEYS = ("epsilon", "epsilon_rdp", "epsilon_spent", "accounted_epsilon", "twin_epsilon",
                  "epsilon_lower")  # null in the files: unbounded
 MISSING_KEYS = ("accuracy_before", "accuracy_after", "kappa", "rero_bound", "measured_success", "seconds", "success_rate",
-                "success_interval", "pearson", "max_pearson", "label_accuracy", "feature_error",
+                "success_interval", "pearson", "max_pearson", "label_accuracy", "label_baseline", "feature_error",
                 "seconds_per_record")  # null in the files: not measured
 
 
