@@ -64,11 +64,11 @@ def test_the_quick_study_tells_the_story(quick_study):
     assert not any(r["bound_violated"] for r in results.values())
     assert all(r["measured_success"] <= r["rero_bound"] + 1e-9 for r in results.values())
     assert "| setting | model |" in stdout and "Recommended setting" in stdout
-    # The devices' epsilon is audited where an audit can say something (one release accounted at most 100).
+    # The devices' epsilon is audited where an audit can say something (one release accounted at most 30).
     audits = {n: r["epsilon_audit"] for n, r in results.items() if r.get("epsilon_audit")}
-    assert set(audits) == {"clip-noise-0.3", "clip-noise-3"}
+    assert set(audits) == {"clip-noise-3"}
     for audit in audits.values():
-        assert audit["canaries"] == 200 and not audit["violated"]
+        assert audit["canaries"] == 100 and not audit["violated"]
         assert 0 < audit["gdp"]["epsilon_lower"] < audit["accounted_epsilon"]
         assert audit["accounted_epsilon"] == pytest.approx(audit["twin_epsilon"], rel=1e-6)
 

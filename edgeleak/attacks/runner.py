@@ -46,6 +46,26 @@ def _truth(capture, truth_path: Path | None) -> dict[tuple[int, int], TruthRecor
 
 
 @functools.lru_cache(maxsize=4)
+def _train_labels(name: str) -> np.ndarray:
+    from edgeleak.data import load_dataset
+
+    return load_dataset(name).y_train
+
+
+def _class_prior(capture, truth: dict) -> np.ndarray | None:
+    """The label distribution the devices' batches are drawn from, as the server knows it: the training labels of
+    the capture's data set (public), else the labels of the ground truth itself."""
+    name = capture.session.get("dataset")
+    try:
+        labels = _train_labels(name) if name else None
+    except EdgeleakError:
+        labels = None
+    if labels is None:
+        labels = np.concatenate([r.labels for r in truth.values()]) if truth else np.zeros(0, np.int64)
+    return np.bincount(np.asarray(labels, np.int64)) / len(labels) if len(labels) else None
+
+
+@functools.lru_cache(maxsize=4)
 def _classifier(model_path: Path):
     keras_path = model_path / "model.keras"
     if not keras_path.exists():
@@ -75,8 +95,7 @@ def run_attack(capture_path: Path, attack_name: str, out: Path, *, truth_path: P
     out.mkdir(parents=True, exist_ok=True)
     (out / "plots").mkdir(exist_ok=True)
     scores, skipped, saved = [], [], {}
-    every_label = np.concatenate([r.labels for r in truth.values()]) if truth else np.zeros(0, np.int64)
-    class_probs = np.bincount(every_label) / len(every_label) if len(every_label) else None  # the batches' prior
+    class_probs = _class_prior(capture, truth)
     start = time.perf_counter()
     for target in targets:
         if limit is not None and len(scores) >= limit:

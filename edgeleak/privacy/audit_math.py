@@ -64,16 +64,14 @@ def one_run_bound(scores: np.ndarray, truth: np.ndarray, *, delta: float, confid
     """The best bound over guess sets of k₊ = k₋ = fraction·m/2 (fixed in advance; Bonferroni over them)."""
     m = len(scores)
     order = np.argsort(scores, kind="stable")
-    best = OneRun(0.0, 0, 0, 0)
     significance = (1.0 - confidence) / len(fractions)
+    runs = []
     for fraction in fractions:
         k = max(1, int(fraction * m / 2))
         guesses = np.concatenate([truth[order[-k:]] > 0, truth[order[:k]] < 0])
         v = int(guesses.sum())
-        eps = one_run_epsilon(m=m, r=2 * k, v=v, delta=delta, significance=significance)
-        if eps > best.epsilon:
-            best = OneRun(eps, 2 * k, v, k)
-    return best
+        runs.append(OneRun(one_run_epsilon(m=m, r=2 * k, v=v, delta=delta, significance=significance), 2 * k, v, k))
+    return max(runs, key=lambda run: (run.epsilon, run.guesses))
 
 
 def gdp_delta(eps: float, mu: float) -> float:

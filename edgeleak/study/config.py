@@ -42,7 +42,7 @@ class StudyConfig:
     settings: tuple[Setting, ...] = field(default_factory=tuple)
     seed: int = 0
     floor: Floor | None = None  # the privacy floor of every setting without its own (docs/training.md); None: none
-    audit_canaries: int = 200  # rounds of the ε audit of each setting with noise on the update; 0: no audit
+    audit_canaries: int = 100  # rounds of the ε audit of each setting with noise on the update; 0: no audit
 
     def __post_init__(self) -> None:
         if isinstance(self.audit_canaries, bool) or not isinstance(self.audit_canaries, int) \
