@@ -7,8 +7,9 @@ observed update's squared norm. For a model with an int8 backbone the windows pa
 
 Two attacks under two names (docs/attacks.md):
 
-* ``dlg``: as published, from random windows; the dummy labels start at the labels the output-bias delta gives
-  (iDLG, Zhao et al. 2020: the sign of the last layer's gradient names the label) and are fitted with the windows.
+* ``dlg``: as published, from random windows, with the labels inferred as iDLG does (Zhao et al. 2020: the sign of
+  the last layer's gradient, here the output-bias delta, names the label) and held fixed while the windows are
+  fitted.
 * ``dlg_from_analytic``: the same fit started, when the head reads the window, from the choices of first-layer rows
   that best explain the layer (``replica.row_starts``, the analytic attack's rows) with soft labels at the model's
   prediction. A refinement of the analytic attack, not DLG: on a trained model random starts fall into the flat
@@ -27,7 +28,7 @@ from edgeleak.attacks.backbone import feature_map, total_variation
 from edgeleak.attacks.base import AttackInput, Reconstruction, nothing_sent, register
 from edgeleak.attacks.replica import TargetReplica, head_logits, initial_labels, row_starts
 
-IDLG_LOGIT = 3.0  # strength of the label the output-bias delta names, in the random start
+IDLG_LOGIT = 3.0  # the logits that carry iDLG's fixed labels through the optimiser's vector
 
 
 def lbfgs(fun: Callable[[tf.Tensor], tuple[tf.Tensor, tf.Tensor]], x0: np.ndarray, iterations: int,
@@ -56,8 +57,8 @@ def window_shape(target: AttackInput) -> tuple[int, ...]:
 
 @register("dlg")
 class DlgAttack:
-    description = ("DLG as published: fit random dummy windows and soft labels (started at iDLG's labels) by L-BFGS so "
-                   "the replayed round reproduces the update")
+    description = ("DLG as published: fit random dummy windows by L-BFGS, with iDLG's labels, so the replayed round "
+                   "reproduces the update")
 
     def __init__(self, *, iterations: int = 300, restarts: int = 2, tv_weight: float = 0.0, seed: int = 0,
                  start: str = "random", epochs_mode: bool = False) -> None:
@@ -78,13 +79,16 @@ class DlgAttack:
         n, classes, shape = replica.samples, replica.classes, window_shape(target)
         size = n * int(np.prod(shape))
         tv = self.tv_weight
+        idlg = self.start == "random"  # iDLG's labels, fixed: only the windows are fitted
+        named = initial_labels(target, n) % classes
+        fixed = tf.constant(np.eye(classes, dtype=np.float32)[named])
 
         @tf.function(reduce_retracing=True)
         def fun(z):
             with tf.GradientTape() as tape:
                 tape.watch(z)
                 windows = tf.reshape(z[:size], (n, *shape))
-                labels = tf.nn.softmax(tf.reshape(z[size:], (n, classes)))
+                labels = fixed if idlg else tf.nn.softmax(tf.reshape(z[size:], (n, classes)))
                 loss = replica.squared_distance(to_features(windows), labels)
                 if tv > 0:
                     loss += tv * total_variation(windows)
@@ -102,16 +106,15 @@ class DlgAttack:
         for x0 in starts:
             if rows:  # soft labels at the model's prediction for the start
                 logits = head_logits(target.global_layers, to_features(tf.constant(x0.reshape((n, *shape)))).numpy())
-            else:  # DLG's dummy labels, started where iDLG's rule points
-                logits = rng.normal(0.0, 0.1, (n, classes)).astype(np.float32)
-                logits[np.arange(n), initial_labels(target, n) % classes] += IDLG_LOGIT
+            else:  # iDLG's labels (fixed; their logits only carry them through)
+                logits = IDLG_LOGIT * np.eye(classes, dtype=np.float32)[named]
             z, value, nit = lbfgs(fun, np.concatenate([x0, logits.reshape(-1)]), self.iterations, lower, upper)
             iterations += nit
             if best is None or value < best[1]:
                 best = (z, value)
         z, value = best
         windows = z[:size].reshape((n, *shape))
-        label_probs = tf.nn.softmax(z[size:].reshape(n, classes)).numpy()
+        label_probs = np.eye(classes, dtype=np.float32)[named] if idlg else tf.nn.softmax(z[size:].reshape(n, classes)).numpy()
         features = to_features(tf.constant(windows)).numpy()
         unseen = n - len(replica.seen)
         notes = (f"squared distance {value:.3g} (relative to the update), {self.restarts} restarts, "
@@ -124,8 +127,8 @@ class DlgAttack:
 
 @register("dlg_from_analytic")
 class DlgFromAnalyticAttack(DlgAttack):
-    description = ("DLG's fit started from the analytic attack's first-layer rows with labels at the model's prediction "
-                   "(a refinement of the analytic attack)")
+    description = ("DLG's fit of windows and soft labels started from the analytic attack's first-layer rows with labels "
+                   "at the model's prediction (a refinement of the analytic attack)")
 
     def __init__(self, **options) -> None:
         super().__init__(**{"start": "rows", **options})
