@@ -15,7 +15,8 @@ from typing import Callable
 import numpy as np
 
 from edgeleak.errors import EdgeleakError
-from edgeleak.link.messages import (PART_DATA_MAX, DeviceInfo, DeviceStats, ErrorCode, InferResult, MsgType, pack_resend,
+from edgeleak.link.link_errors import DeviceError, LinkGaveUp, LinkTimeout
+from edgeleak.link.messages import (PART_DATA_MAX, DeviceInfo, DeviceStats, InferResult, MsgType, pack_resend,
                                     parse_info, parse_output, parse_part, parse_stats)
 from edgeleak.link.outgoing import ChunkSize, Outgoing
 from edgeleak.link.packet import MAX_BODY, MAX_CHUNK_DATA, FrameSplitter, PacketError, decode_frame
@@ -30,7 +31,7 @@ __all__ = ["DeviceClient", "DeviceError", "LinkCounters", "LinkGaveUp", "LinkTim
 
 SLOW_REQUESTS = frozenset({MsgType.TRAIN, MsgType.SENSE})  # may compute for RetryPolicy.slow_compute
 MODEL_REQUESTS = frozenset({MsgType.INFER, MsgType.SAMPLE})  # run the model: allow for the inference time reported
-SINGLE_CHUNK_REPLIES = frozenset({MsgType.ACK, MsgType.STATS_REPLY})
+SINGLE_CHUNK_REPLIES = frozenset({MsgType.ACK, MsgType.STATS_REPLY, MsgType.PART})
 INVALID_REPLIES = 3  # clean replies in a row that do not parse: a device fault, not the link
 
 
@@ -40,28 +41,6 @@ class Waited:
 
     result: Result
     first_ours: float | None  # when the first valid frame of the reply came (the device had acted)
-
-
-class DeviceError(EdgeleakError):
-    """The device answered with an ERROR frame."""
-
-    def __init__(self, code: int, text: str) -> None:
-        name = ErrorCode(code).name if code in ErrorCode._value2member_map_ else f"code {code}"
-        super().__init__(f"device error {name}: {text}")
-        self.code = code
-
-
-class LinkTimeout(EdgeleakError):
-    """No (complete) reply within the timeout."""
-
-
-class LinkGaveUp(LinkTimeout):
-    """A request abandoned after bounded retries; ``tally`` says what was seen, ``dead`` whether nothing came back."""
-
-    def __init__(self, tally: RequestTally, *, dead: bool) -> None:
-        super().__init__(tally.dead_line() if dead else tally.noisy_line())
-        self.tally = tally
-        self.dead = dead
 
 
 def default_policy(port) -> RetryPolicy:
