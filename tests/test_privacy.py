@@ -96,7 +96,31 @@ def test_rero_bounds_match_the_published_examples():
 
 def test_prior_success_rate_is_small_for_unrelated_windows_and_one_for_copies():
     rng = np.random.default_rng(0)
-    noise = rng.normal(size=(50, 40, 3))
-    assert prior_success_rate(noise, 0.8) < 0.01
+    noise = rng.normal(size=(1000, 40, 3))
+    assert prior_success_rate(noise, 0.8) < 0.01  # no guess reconstructs anything: the upper end of 0 of 744
     same = np.repeat(noise[:1], 10, axis=0)
     assert prior_success_rate(same, 0.8) == 1.0
+
+
+def test_kappa_is_the_best_fixed_guess_not_an_average_one():
+    """Half the windows are one shape plus small noise: guessing that shape succeeds for half of them, while a
+    guess drawn at random succeeds about half of that (it is the shape only half the time)."""
+    from edgeleak.scoring.metrics import pearson_per_channel
+
+    rng = np.random.default_rng(2)
+    shape = rng.normal(size=(40, 3))
+    windows = np.concatenate([shape + 0.1 * rng.normal(size=(300, 40, 3)), rng.normal(size=(300, 40, 3))])
+    kappa = prior_success_rate(windows, 0.8)
+    assert 0.5 <= kappa <= 0.6
+    pairs = rng.integers(0, 600, (2000, 2))
+    average = np.mean([np.mean(pearson_per_channel(windows[a], windows[b])) >= 0.8 for a, b in pairs if a != b])
+    assert average < 0.3
+
+
+def test_a_violation_needs_the_lower_bound_of_the_success_above_the_bound():
+    from edgeleak.privacy.rero import success_lower_bound
+
+    assert success_lower_bound(0, 10) == 0.0
+    assert success_lower_bound(1, 1) < 0.3  # one lucky record proves little
+    assert success_lower_bound(40, 40) > 0.9
+    assert success_lower_bound(40, 40, comparisons=4) < success_lower_bound(40, 40)  # Bonferroni over attacks

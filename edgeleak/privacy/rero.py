@@ -35,20 +35,46 @@ def rero_bound(kappa: float, spend: PrivacySpend) -> float:
     return min(bounds)
 
 
-def prior_success_rate(windows: np.ndarray, threshold: float, max_pairs: int = 4000, seed: int = 0) -> float:
-    """κ: how often a guess drawn from the data (another window) already 'reconstructs' a window at ``threshold``.
+def _standardised(windows: np.ndarray) -> np.ndarray:
+    """Each window's channels centred and scaled over time (0 for a constant channel), flattened, so that the
+    mean over channels of the per-channel Pearson r of two windows is their dot product over steps × channels."""
+    x = windows.astype(np.float64)
+    x = x - x.mean(axis=1, keepdims=True)
+    norm_ = np.sqrt((x ** 2).sum(axis=1, keepdims=True))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(norm_ > 0, x / norm_, 0.0)
+    return z.reshape(len(windows), -1) / np.sqrt(windows.shape[2])
 
-    Returned as the upper end of a 95% Wilson interval, so that a bound built on it errs on the safe side
-    (an estimate of exactly 0 would make any ε look harmless)."""
+
+def prior_success_rate(windows: np.ndarray, threshold: float, *, candidates: int = 256, seed: int = 0) -> float:
+    """κ: the success rate of the best fixed guess under the prior π, the data distribution (docs/privacy.md).
+
+    The candidate guesses are ``candidates`` windows drawn from the data and the mean window; each is scored on
+    the other windows (disjoint from the candidates), as the share it 'reconstructs' at ``threshold`` (mean
+    Pearson r over channels). κ is the best candidate's share, returned as the upper end of its 95% Wilson
+    interval, so that a bound built on it errs on the safe side."""
     from edgeleak.scoring.metrics import wilson_interval
 
-    from edgeleak.scoring.metrics import pearson_per_channel
-
-    rng = np.random.default_rng(seed)
+    windows = np.asarray(windows)
     n = len(windows)
     if n < 2:
+        return 1.0
+    order = np.random.default_rng(seed).permutation(n)
+    k = min(candidates, n // 2) or 1
+    guesses = np.concatenate([windows[order[:k]], windows.mean(axis=0, keepdims=True)])
+    targets = windows[order[k:]]
+    r = _standardised(guesses) @ _standardised(targets).T
+    best = int((r >= threshold).sum(axis=1).max())
+    return wilson_interval(best, len(targets))[1]
+
+
+def success_lower_bound(successes: int, trials: int, *, comparisons: int = 1, confidence: float = 0.95) -> float:
+    """The one-sided lower confidence bound (Wilson) of a success rate, at ``confidence`` corrected for
+    ``comparisons`` rates compared with the same bound (Bonferroni): a measured success counts as above a bound only
+    when this is."""
+    from edgeleak.scoring.metrics import wilson_interval
+
+    if trials <= 0:
         return 0.0
-    pairs = rng.integers(0, n, size=(max_pairs, 2))
-    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    hits = [np.mean(pearson_per_channel(windows[a], windows[b])) >= threshold for a, b in pairs]
-    return wilson_interval(int(np.sum(hits)), len(hits))[1] if hits else 1.0
+    z = float(norm.ppf(1.0 - (1.0 - confidence) / max(1, comparisons)))
+    return wilson_interval(successes, trials, z=z)[0]

@@ -185,8 +185,9 @@ def impact_text(results: list[dict]) -> list[str]:
                      f"accounting is wrong.")
     violated = [r["name"] for r in results if r["bound_violated"]]
     if violated:
-        lines.append(f"ERROR: measured attack success exceeds the ReRo bound in {', '.join(violated)}: the accounting, the "
-                     f"noise or the measurement is wrong; do not rely on these figures.")
+        lines.append(f"ERROR: measured attack success exceeds the ReRo bound in {', '.join(violated)} (its 95% lower "
+                     f"confidence bound, corrected for the attacks compared): the accounting, the noise or the "
+                     f"measurement is wrong; do not rely on these figures.")
     return lines
 
 
