@@ -43,6 +43,7 @@ class AuditPlan:
     noise_multiplier: float = 2.0
     confidence: float = 0.95
     seed: int = 0  # of the coin flips and the canary window
+    device_seed: int | None = None  # seeds the device's noise (testing builds only): a repeatable game
 
     def __post_init__(self) -> None:
         problems = []
@@ -60,7 +61,7 @@ class AuditPlan:
     def config(self) -> TrainConfig:
         return TrainConfig(learning_rate=LEARNING_RATE, batch_size=1, local_steps=1, clip_mode=ClipMode.UPDATE,
                            clip_norm=self.clip_norm, noise_kind=NoiseKind.GAUSSIAN,
-                           noise_multiplier=self.noise_multiplier)
+                           noise_multiplier=self.noise_multiplier, seed=self.device_seed)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def _fmt(value: float) -> str:
 
 
 AUDIT_HEADERS = ["setting", "σ", "C", "canaries", "accounted ε", "audited ε ≥ (one run)", "audited ε ≥ (Gaussian DP)",
-                 "μ measured (accounted)", "verdict"]
+                 "μ measured (accounted)", "confidence", "verdict"]
 
 
 def audit_rows(results: list[dict]) -> list[list[str]]:
@@ -46,7 +46,7 @@ def audit_rows(results: list[dict]) -> list[list[str]]:
         a = r["epsilon_audit"]
         rows.append([r["name"], _fmt(a["noise_multiplier"]), _fmt(a["clip_norm"]), str(a["canaries"]),
                      _fmt(a["accounted_epsilon"]), _fmt(a["one_run"]["epsilon"]), _fmt(a["gdp"]["epsilon_lower"]),
-                     f"{_fmt(a['gdp']['mu'])} ({_fmt(a['mu_accounted'])})",
+                     f"{_fmt(a['gdp']['mu'])} ({_fmt(a['mu_accounted'])})", f"{float(a['confidence']):.0%}",
                      "VIOLATION" if audit_violated(a) else "consistent"])
     return rows
 
@@ -64,12 +64,13 @@ def audit_plot(results: list[dict]) -> str | None:
     from edgeleak.study.report import _png
 
     sigmas = [float(r["epsilon_audit"]["noise_multiplier"]) for r in rows]
+    level = f"{float(rows[0]['epsilon_audit']['confidence']):.0%}"
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     ax.loglog(sigmas, [r["epsilon_audit"]["accounted_epsilon"] for r in rows], "o-", label="accounted by the devices")
     ax.loglog(sigmas, [max(r["epsilon_audit"]["gdp"]["epsilon_lower"], 1e-3) for r in rows], "s--",
-              label="audited ≥ (Gaussian DP, 95%)")
+              label=f"audited ≥ (Gaussian DP, {level})")
     ax.loglog(sigmas, [max(r["epsilon_audit"]["one_run"]["epsilon"], 1e-3) for r in rows], "^:",
-              label="audited ≥ (one run, 95%)")
+              label=f"audited ≥ (one run, {level})")
     ax.set_xlabel("noise multiplier σ")
     ax.set_ylabel("ε of one release")
     ax.legend(fontsize=7)
