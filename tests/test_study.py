@@ -122,7 +122,7 @@ def test_a_device_that_leaks_more_than_it_accounts_fails_the_gate(quick_study, t
     for r in document["settings"]:
         if r["name"] == "clip-noise-3":
             r["epsilon_audit"]["gdp"]["epsilon_lower"] = r["epsilon_audit"]["accounted_epsilon"] * 2
-    (copy / "results.json").write_text(json.dumps(document))
+    (copy / "results.json").write_text(json.dumps(document, allow_nan=False))
     proc = _cli("audit", "--policy", _policy(tmp_path, "max_epsilon: 1.0e+9\n"), str(copy))
     assert proc.returncode == 1
     assert "VIOLATION clip-noise-3: audited epsilon >=" in proc.stdout and "> accounted" in proc.stdout

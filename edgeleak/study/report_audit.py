@@ -5,7 +5,6 @@ violations that make the study fail."""
 from __future__ import annotations
 
 import html
-import math
 
 
 def audited(results: list[dict]) -> list[dict]:
@@ -30,17 +29,13 @@ def audit_violations(results: list[dict]) -> list[str]:
     return lines
 
 
-def _fmt(value: float) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return "∞" if math.isinf(value) else f"{value:.3g}"
-
-
 AUDIT_HEADERS = ["setting", "σ", "C", "canaries", "accounted ε", "audited ε ≥ (one run)", "audited ε ≥ (Gaussian DP)",
                  "μ measured (accounted)", "confidence", "verdict"]
 
 
 def audit_rows(results: list[dict]) -> list[list[str]]:
+    from edgeleak.study.report import _fmt
+
     rows = []
     for r in audited(results):
         a = r["epsilon_audit"]

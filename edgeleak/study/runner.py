@@ -223,7 +223,7 @@ def _epsilon_audit(setting: Setting, study: StudyConfig, board, model_path: Path
 def _to_json(result: SettingResult) -> dict:
     raw = json.loads(json.dumps(dataclasses.asdict(result), default=float))
     if result.epsilon_audit is not None:
-        raw["epsilon_audit"] = json.loads(json.dumps(result.epsilon_audit.to_json(), default=float))
+        raw["epsilon_audit"]["violated"] = result.epsilon_audit.violated
     return raw
 
 
