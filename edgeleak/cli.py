@@ -214,7 +214,8 @@ def cmd_study(args) -> int:
     from edgeleak.study.report import markdown_summary, write_report
     from edgeleak.study.runner import _to_json_config, run_study
 
-    study = load_study_config(Path(args.config) if args.config else None, args.quick)
+    study = load_study_config(Path(args.config) if args.config else None,
+                              "quick" if args.quick else "full" if args.full else "default")
     default = study.floor or _boards(args).get(study.board).floor  # the config's floor, else the board's
     study = dataclasses.replace(study, floor=resolve_floor(default, epsilon=args.floor_epsilon, delta=args.floor_delta,
                                                            disabled=args.no_floor))
@@ -342,7 +343,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_attack)
 
     p = sub.add_parser("study", help="the leakage study: sweep on-device defenses, attack, account for privacy, report")
-    p.add_argument("--quick", action="store_true", help="a short grid (about 2 minutes on the emulated board)")
+    grid = p.add_mutually_exclusive_group()
+    grid.add_argument("--quick", action="store_true", help="a short grid: 6 rounds, 2 seeds (a few minutes)")
+    grid.add_argument("--full", action="store_true", help="the full grid: every σ, batch 16, DP-SGD, head-only noise "
+                                                          "(about three times the default's time)")
     p.add_argument("--config", help="YAML file overriding the study's defaults (docs/study.md)")
     p.add_argument("--out", required=True, help="study directory (an interrupted study resumes from it)")
     _add_floor_options(p, study=True)

@@ -50,3 +50,24 @@ def test_by_subject_needs_subjects():
     assert all(set(jv.subjects_train[p]).isdisjoint(set(jv.subjects_train[q])) for i, p in enumerate(parts) for q in parts[i + 1:])
     with pytest.raises(EdgeleakError, match="no subject ids"):
         partition(np.zeros(10), 2, "by-subject")
+
+
+def test_the_other_wrist_task_splits_by_recording_and_mirrors_the_users():
+    from edgeleak.data import load_dataset
+    from edgeleak.data.other_wrist import other_wrist, windows_of
+
+    d = load_dataset("basic_motions_other_wrist")
+    assert d.x_train.shape == (120, 50, 6) and d.x_base.shape == (120, 50, 6) and d.x_test.shape == (240, 50, 6)
+    assert np.bincount(d.y_base).tolist() == [30] * 4 and np.bincount(d.y_test).tolist() == [60] * 4
+    # The server's windows come from other recordings than the users': no window of one is a window of the other,
+    # mirrored or not.
+    flat = lambda x: {w.tobytes() for w in np.round(x, 4)}  # noqa: E731
+    mirrored_base = other_wrist(d.x_base * d.std + d.mean, d.channel_names)
+    assert not flat(d.x_base) & flat(d.x_train) and not flat((mirrored_base - d.mean) / d.std) & flat(d.x_train)
+    # Normalised with the server's statistics only.
+    assert np.allclose(d.x_base.mean(axis=(0, 1)), 0, atol=1e-5) and np.allclose(d.x_base.std(axis=(0, 1)), 1, atol=1e-4)
+    # Windows of 50 steps at a stride of 10, recording by recording.
+    x = np.arange(2 * 100 * 1, dtype=np.float32).reshape(2, 100, 1)
+    w, y = windows_of(x, np.array([0, 1]))
+    assert w.shape == (12, 50, 1) and y.tolist() == [0] * 6 + [1] * 6 and w[1, 0, 0] == 10 and w[6, 0, 0] == 100
+    assert other_wrist(np.ones((1, 1, 6), np.float32), d.channel_names).ravel().tolist() == [-1, 1, 1, 1, -1, -1]

@@ -82,3 +82,40 @@ def test_cli_train_and_capture_inspect(zoo_models, tmp_path):
     assert "2 rounds, 4 updates" in proc.stdout and "clip update C=1" in proc.stdout and "encoding int8" in proc.stdout
     bad = subprocess.run([sys.executable, "-m", "edgeleak.cli", "capture", "inspect", str(tmp_path)], capture_output=True, text=True)
     assert bad.returncode == 2 and "is not a capture" in bad.stderr
+
+
+@pytest.mark.qemu
+def test_client_sampling_on_a_mixed_fleet_captures_only_the_picked_devices(zoo_models, basic_motions, tmp_path):
+    """An emulated board and host stand-ins in one session; the server samples 2 of 4 devices a round."""
+    from edgeleak.fl.session import participants_by_round
+
+    model = load_model_dir(zoo_models["imu_cnn"])
+    boards = load_boards()
+    fleet = [boards.get("mps2-an386")] + [boards.get("host")] * 3
+    plan = SessionPlan(devices=4, rounds=5, config=CONFIG, samples_per_round=3, participants=2, seed=3)
+    summary = run_session(fleet, model, basic_motions, plan, tmp_path / "cap")
+    picked = participants_by_round(plan)
+    assert all(len(p) == 2 for p in picked) and len({tuple(p) for p in picked}) > 1  # it does sample
+    capture = load_capture(tmp_path / "cap")
+    assert capture.session["participants"] == [p.tolist() for p in picked]
+    assert capture.session["boards"] == ["mps2-an386", "host", "host", "host"]
+    assert sorted((u.round, u.device) for u in capture.updates) == sorted((r, int(d)) for r, p in enumerate(picked) for d in p)
+    assert {u.board for u in capture.updates if u.device == 0} <= {"mps2-an386"}
+    # Each device walks through its share over the rounds it took part in; every release is counted per window.
+    assert summary.participations == tuple(int(sum(k in p for p in picked)) for k in range(4))
+    assert sum(summary.window_releases) == 3 * 2 * 5
+    truth = capture.truth()
+    for k in range(4):
+        sent = [t for t in sorted(truth, key=lambda t: t.round) if t.device == k]
+        share = capture.session["shares"][k]
+        expected = [share[(turn * 3 + i) % len(share)] for turn in range(len(sent)) for i in range(3)]
+        got = [int(np.flatnonzero((basic_motions.x_train == w).all(axis=(1, 2)))[0]) for t in sent for w in t.windows]
+        assert got == expected
+    _check_capture_against_oracle(capture, model)
+
+
+def test_a_plan_samples_no_more_devices_than_it_has():
+    from edgeleak.errors import EdgeleakError
+
+    with pytest.raises(EdgeleakError, match="participants per round must be between 1 and 3"):
+        SessionPlan(devices=3, rounds=1, config=CONFIG, participants=4)

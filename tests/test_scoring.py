@@ -78,3 +78,32 @@ def test_a_record_score_carries_its_blind_baseline():
     score = score_record(rec, round_=0, devices=(0,), windows=windows, labels=labels, class_probs=np.full(4, 0.25))
     assert score.label_accuracy == 1.0 and score.label_baseline == pytest.approx(0.6836, abs=1e-4)
     assert summarise([score]).label_baseline == pytest.approx(0.6836, abs=1e-4)
+
+
+def test_success_is_counted_per_window_and_leakage_has_a_typical_and_a_worst_case():
+    """A batch of 4 with 2 windows recovered exactly counts 2 successes, not a failed record."""
+    rng = np.random.default_rng(4)
+    originals = rng.normal(size=(4, 40, 3))
+    recon = np.concatenate([originals[:2], rng.normal(size=(2, 40, 3))])
+    score = score_record(Reconstruction(windows=recon), round_=0, devices=(0,), windows=originals, labels=np.zeros(4, int))
+    assert not score.success and score.windows_recovered == 2
+    assert score.window_pearsons[:2] == pytest.approx((1.0, 1.0)) and max(score.window_pearsons[2:]) < 0.5
+    missing = score_record(Reconstruction(windows=originals[:1]), round_=0, devices=(1,), windows=originals,
+                           labels=np.zeros(4, int))
+    assert missing.window_pearsons.count(0.0) == 3  # a window the attack returned nothing for leaks nothing by it
+    summary = summarise([score, missing])
+    assert summary.windows == 8 and summary.window_successes == 3 and summary.window_success_rate == 3 / 8
+    assert summary.worst_pearson == pytest.approx(1.0)
+    median, lo, hi = summary.median_pearson
+    assert lo <= median <= hi and median < 0.5
+
+
+def test_the_median_interval_covers_the_median_at_its_level():
+    rng = np.random.default_rng(5)
+    covered = 0
+    for _ in range(1000):
+        _, lo, hi = metrics.median_interval(rng.normal(size=40))
+        covered += lo <= 0.0 <= hi
+    assert 0.93 <= covered / 1000 <= 0.99
+    assert metrics.median_interval([0.2, 0.1, 0.3]) == (0.2, 0.1, 0.3)  # too few values: the observed range
+    assert all(np.isnan(metrics.median_interval([])))

@@ -16,11 +16,11 @@ def test_a_study_config_may_floor_every_setting_or_one(tmp_path):
                     "  - {name: a, clip_mode: update, clip_norm: 0.1, noise_kind: gaussian, noise_multiplier: 2.0}\n"
                     "  - {name: b, clip_mode: update, clip_norm: 0.1, noise_kind: gaussian, noise_multiplier: 4.0,"
                     " floor: {epsilon: 2.0, delta: 1.0e-6}}\n")
-    study = load_study_config(path, quick=False)
+    study = load_study_config(path, "default")
     a, b = study.settings
     assert study.floor == Floor(8.0, 1e-5) and a.floor is None and b.floor == Floor(2.0, 1e-6)
     assert study.floor_of(a) == Floor(8.0, 1e-5) and study.floor_of(b) == Floor(2.0, 1e-6)
-    assert load_study_config(None, quick=True).floor is None  # the defaults stay unfloored
+    assert load_study_config(None, "quick").floor is None  # the defaults stay unfloored
 
 
 @pytest.mark.parametrize("text,needle", [
@@ -33,7 +33,7 @@ def test_a_study_floor_that_cannot_be_enforced_is_refused(tmp_path, text, needle
     path = tmp_path / "study.yaml"
     path.write_text(text)
     with pytest.raises(EdgeleakError) as info:
-        load_study_config(path, quick=True)
+        load_study_config(path, "quick")
     assert needle in str(info.value) and "\n" not in str(info.value)
 
 

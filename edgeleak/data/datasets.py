@@ -30,6 +30,12 @@ class Dataset:
     subjects_train: np.ndarray | None  # (n,) subject id per training window, when the data has subjects
     mean: np.ndarray  # (channels,) removed before scaling
     std: np.ndarray  # (channels,) divided out
+    x_base: np.ndarray | None = None  # the server's own data the base model is trained on; None: x_train
+    y_base: np.ndarray | None = None
+
+    def base(self) -> tuple[np.ndarray, np.ndarray]:
+        """The windows and labels the base model is trained and calibrated on."""
+        return (self.x_train, self.y_train) if self.x_base is None else (self.x_base, self.y_base)
 
     @property
     def input_shape(self) -> tuple[int, int]:
@@ -86,9 +92,12 @@ def _from_aeon(key: str, name: str, file_stem: str, channel_names: tuple[str, ..
     )
 
 
+CHANNELS_BASIC_MOTIONS = ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
+
+
 def load_basic_motions() -> Dataset:
     """Smartwatch accelerometer and gyroscope, 6 x 100 steps, 4 activities, 40 train / 40 test windows."""
-    return _from_aeon("basic_motions", "BasicMotions", "BasicMotions", ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"), False)
+    return _from_aeon("basic_motions", "BasicMotions", "BasicMotions", CHANNELS_BASIC_MOTIONS, False)
 
 
 def load_pickup_gesture() -> Dataset:
@@ -122,11 +131,20 @@ def load_digits() -> Dataset:
     )
 
 
+def load_basic_motions_other_wrist() -> Dataset:
+    """BasicMotions as a personalisation task: the base model's data as recorded, the devices' and the held-out
+    windows as from the watch on the other wrist (``edgeleak.data.other_wrist``)."""
+    from edgeleak.data.other_wrist import load
+
+    return load()
+
+
 DATASETS: dict[str, Callable[[], Dataset]] = {
     "basic_motions": load_basic_motions,
     "pickup_gesture": load_pickup_gesture,
     "japanese_vowels": load_japanese_vowels,
     "digits": load_digits,
+    "basic_motions_other_wrist": load_basic_motions_other_wrist,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -38,6 +39,19 @@ def find_serial_port(board: Board) -> str:
     return matches[0]
 
 
+_BUILT: dict[tuple, Path] = {}
+"""Programs built in this process, by board, model and flags: a session opens many boards of one kind, and PlatformIO's
+up-to-date check costs about a second a board (the firmware sources do not change while edgeleak runs)."""
+
+
+def _program(board: Board, model: ModelDir, flags: tuple[str, ...]) -> Path:
+    key = (board.name, board.pio_env, str(model.path), model.sha256, flags)
+    program = _BUILT.get(key)
+    if program is None or not program.is_file():
+        program = _BUILT[key] = build_for_model(board, model.path, flags=flags)[0].program
+    return program
+
+
 @contextlib.contextmanager
 def _board_url(board: Board, model: ModelDir, *, port: str | None, icount: bool, flags: tuple[str, ...]) -> Iterator[str]:
     if board.kind == "serial":
@@ -46,12 +60,12 @@ def _board_url(board: Board, model: ModelDir, *, port: str | None, icount: bool,
     if port:
         yield port  # an emulator or host board someone else started
         return
-    result, _ = build_for_model(board, model.path, flags=flags)
+    program = _program(board, model, flags)
     if board.kind == "host":
-        with host_board(result.program) as url:
+        with host_board(program) as url:
             yield url
     else:
-        with qemu_board(result.program, machine=board.qemu_machine or board.name, icount=icount) as url:
+        with qemu_board(program, machine=board.qemu_machine or board.name, icount=icount) as url:
             yield url
 
 

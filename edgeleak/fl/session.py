@@ -14,7 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -51,6 +51,11 @@ class SessionPlan:
     build_flags: tuple[str, ...] = ()
     floor: Floor | None = None  # the privacy floor the emulated boards are built with (docs/training.md)
     faults: FaultSpec | None = None  # a damaging link to every board (device k: seed + k), for tests and benchmarks
+    participants: int | None = None  # devices the server samples each round (uniformly, seeded); None: every device
+
+    def __post_init__(self) -> None:
+        if self.participants is not None and not 1 <= self.participants <= self.devices:
+            raise EdgeleakError(f"participants per round must be between 1 and {self.devices}, got {self.participants}")
 
     def all_build_flags(self) -> tuple[str, ...]:
         return self.build_flags + (self.floor.to_build_flags() if self.floor else ())
@@ -74,6 +79,8 @@ class SessionSummary:
     seconds: float
     devices: tuple[DeviceReport, ...] = ()  # what each device's INFO reported when the session opened it
     link: LinkCounters = dataclasses.field(default_factory=LinkCounters)  # all devices' link counters, summed
+    participations: tuple[int, ...] = ()  # per device: the rounds it took part in
+    window_releases: tuple[int, ...] = ()  # per training window (index into the data set): the updates it was in
 
 
 REFUSALS = (ErrorCode.E_FLOOR, ErrorCode.E_BUDGET, ErrorCode.E_ENTROPY)
@@ -95,11 +102,22 @@ class FloorRefusal(EdgeleakError):
 Event = Callable[[str, int, int, DeviceSession], None]  # (event, device, round, session)
 
 
-def _round_samples(share: np.ndarray, round_: int, count: int) -> np.ndarray:
-    """The device's samples for a round: a cyclic window over its share, so rounds walk through all of it."""
+def _round_samples(share: np.ndarray, turn: int, count: int) -> np.ndarray:
+    """The device's samples for its ``turn``-th round: a cyclic window over its share, so its rounds walk through all
+    of it."""
     if len(share) == 0:
         raise EdgeleakError("a device got no samples; use fewer devices or another partition")
-    return share[(round_ * count + np.arange(count)) % len(share)] if count < len(share) else share
+    return share[(turn * count + np.arange(count)) % len(share)] if count < len(share) else share
+
+
+def participants_by_round(plan: SessionPlan) -> list[np.ndarray]:
+    """The devices the server picks for each round: all of them, or ``plan.participants`` drawn uniformly without
+    replacement, independently per round, from a generator seeded by the plan (the server knows its own picks, so
+    the sampling gives no privacy amplification against it: docs/privacy.md)."""
+    if plan.participants is None or plan.participants == plan.devices:
+        return [np.arange(plan.devices)] * plan.rounds
+    rng = np.random.default_rng([plan.seed, 0x5A3])
+    return [np.sort(rng.choice(plan.devices, plan.participants, replace=False)) for _ in range(plan.rounds)]
 
 
 def _device_round(k: int, dev: DeviceSession, params: np.ndarray, inputs: np.ndarray, labels: np.ndarray,
@@ -150,10 +168,14 @@ def _check_floor(k: int, report: DeviceReport, floor: Floor | None) -> None:
                             f"build or flash it with that floor")
 
 
-def run_session(board: Board, model: ModelDir, data: Dataset, plan: SessionPlan, out: Path, *,
+def run_session(board: Board | Sequence[Board], model: ModelDir, data: Dataset, plan: SessionPlan, out: Path, *,
                 on_event: Event | None = None, on_round: Callable[[RoundSummary], None] | None = None) -> SessionSummary:
-    """Run the session and write the capture to ``out``."""
+    """Run the session and write the capture to ``out``. ``board`` is every device's board, or one per device."""
     start = time.perf_counter()
+    boards = [board] * plan.devices if isinstance(board, Board) else list(board)
+    if len(boards) != plan.devices:
+        raise EdgeleakError(f"{len(boards)} boards given for {plan.devices} devices")
+    picked = participants_by_round(plan)
     shares = partition(data.y_train, plan.devices, plan.partition, seed=plan.seed, subjects=data.subjects_train)
     head = read_head(model.artifact)
     if not head:
@@ -163,7 +185,8 @@ def run_session(board: Board, model: ModelDir, data: Dataset, plan: SessionPlan,
     test_features = cut_features(model, model.quantize(data.x_test))
     initial = accuracy(head, test_features, data.y_test)
     session_meta = {
-        "model_hash": model.sha256, "model_dir": str(model.path), "dataset": data.name, "board": board.name,
+        "model_hash": model.sha256, "model_dir": str(model.path), "dataset": data.name, "board": boards[0].name,
+        "boards": [b.name for b in boards], "participants": [p.tolist() for p in picked],
         "devices": plan.devices, "rounds": plan.rounds, "partition": plan.partition, "seed": plan.seed,
         "config": {k: (int(v) if hasattr(v, "value") else v) for k, v in dataclasses.asdict(plan.config).items()},
         "shares": [s.tolist() for s in shares], "head_shapes": [list(s) for s in shapes],
@@ -173,7 +196,7 @@ def run_session(board: Board, model: ModelDir, data: Dataset, plan: SessionPlan,
     rounds = []
     count = 0
     with contextlib.ExitStack() as stack:
-        devices = [stack.enter_context(open_device(board, model, build_flags=plan.all_build_flags(),
+        devices = [stack.enter_context(open_device(boards[k], model, build_flags=plan.all_build_flags(),
                                                    faults=_faults(plan, k)))
                    for k in range(plan.devices)]
         reports = tuple(DeviceReport.from_info(k, d.info) for k, d in enumerate(devices))
@@ -184,21 +207,26 @@ def run_session(board: Board, model: ModelDir, data: Dataset, plan: SessionPlan,
         per_round = min(plan.samples_per_round or capacity, capacity)
         writer = stack.enter_context(CaptureWriter(out, session_meta))
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=plan.devices))
+        turns = np.zeros(plan.devices, np.int64)
+        releases = np.zeros(len(data.y_train), np.int64)
         for r in range(plan.rounds):
             t0 = time.perf_counter()
             wire0 = sum(d.client.counters.bytes_received + d.client.counters.bytes_sent for d in devices)
             writer.add_global(r, params)
             config = dataclasses.replace(plan.config, round=r)
-            picks = [_round_samples(shares[k], r, per_round) for k in range(plan.devices)]
-            inputs = [model.quantize(data.x_train[p]) for p in picks]
+            who = [int(k) for k in picked[r]]
+            picks = {k: _round_samples(shares[k], int(turns[k]), per_round) for k in who}
+            inputs = {k: model.quantize(data.x_train[p]) for k, p in picks.items()}
             flat = np.concatenate(params)
             futures = [pool.submit(_device_round, k, devices[k], flat, inputs[k], data.y_train[picks[k]], config, on_event)
-                       for k in range(plan.devices)]
+                       for k in who]
             results = [f.result() for f in futures]
-            for k, (update, _) in enumerate(results):
+            for k, (update, _) in zip(who, results):
                 writer.add_update(device=k, board=devices[k].info.board, firmware_version=devices[k].info.firmware_version,
                                   model_hash=devices[k].info.model_hash, update=update)
                 writer.add_truth(device=k, round_=r, inputs=inputs[k], windows=data.x_train[picks[k]], labels=data.y_train[picks[k]])
+                turns[k] += 1
+                np.add.at(releases, picks[k], 1)
                 count += 1
             params = fedavg(params, [(u.meta.samples, [t.values for t in u.tensors]) for u, _ in results])
             summary = RoundSummary(
@@ -210,7 +238,8 @@ def run_session(board: Board, model: ModelDir, data: Dataset, plan: SessionPlan,
             if on_round:
                 on_round(summary)
         link = sum((d.client.counters for d in devices), LinkCounters())
-    return SessionSummary(initial, tuple(rounds), count, time.perf_counter() - start, reports, link)
+    return SessionSummary(initial, tuple(rounds), count, time.perf_counter() - start, reports, link,
+                          tuple(int(t) for t in turns), tuple(int(n) for n in releases))
 
 
 def _faults(plan: SessionPlan, device: int) -> FaultSpec | None:

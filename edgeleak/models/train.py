@@ -29,9 +29,9 @@ def train_model(spec: ModelSpec, data: Dataset, *, seed: int = 0, epochs: int | 
     model = spec.build(data.input_shape, data.num_classes)
     model.compile(optimizer=keras.optimizers.Adam(spec.learning_rate), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    model.fit(data.x_train, data.y_train, epochs=epochs or spec.epochs, batch_size=spec.batch_size,
-              shuffle=True, verbose=0)
-    return TrainedModel(model, _accuracy(model, data.x_train, data.y_train), _accuracy(model, data.x_test, data.y_test))
+    x, y = data.base()
+    model.fit(x, y, epochs=epochs or spec.epochs, batch_size=spec.batch_size, shuffle=True, verbose=0)
+    return TrainedModel(model, _accuracy(model, x, y), _accuracy(model, data.x_test, data.y_test))
 
 
 def _accuracy(model, x: np.ndarray, y: np.ndarray) -> float:

@@ -74,7 +74,7 @@ def quantize_zoo_model(data: Dataset, model_name: str, out_dir: Path, *, cut: st
     head_layers(spec.build(data.input_shape, data.num_classes), cut_name)  # a bad cut fails before training
     trained = train_model(spec, data, seed=seed, epochs=epochs)
     head = head_layers(trained.model, cut_name)
-    tflite_model = convert_int8(trained.model, representative_windows(data.x_train, seed=seed))
+    tflite_model = convert_int8(trained.model, representative_windows(data.base()[0], seed=seed))
     out_dir.mkdir(parents=True, exist_ok=True)
     trained.model.save(out_dir / MODEL_KERAS)
     return _finish(data, model_name, cut_name, tflite_model, head, out_dir, trained.test_accuracy, start)

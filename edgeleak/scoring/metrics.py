@@ -111,3 +111,17 @@ def mean_interval(values: np.ndarray, z: float = 1.96) -> tuple[float, float, fl
     m = float(values.mean())
     half = z * float(values.std(ddof=1)) / math.sqrt(len(values)) if len(values) > 1 else 0.0
     return m, m - half, m + half
+
+
+def median_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Median and its distribution-free interval: the order statistics whose ranks bracket the median with at least
+    ``confidence`` under Binomial(n, 1/2) (for n < 6 it is the whole observed range)."""
+    from scipy import stats
+
+    values = np.sort(np.asarray(values, np.float64)[np.isfinite(values)])
+    n = len(values)
+    if n == 0:
+        return (float("nan"),) * 3
+    k = int(stats.binom.ppf((1.0 - confidence) / 2.0, n, 0.5))  # P[Binomial(n, 1/2) <= k - 1] < (1 - confidence) / 2
+    lo, hi = max(0, k - 1), min(n - 1, n - k)  # the k-th smallest and the k-th largest, 0-based
+    return float(np.median(values)), float(values[lo]), float(values[hi])

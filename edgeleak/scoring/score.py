@@ -29,6 +29,12 @@ class RecordScore:
     semantic_accuracy: float | None  # reference classifier on the reconstructions
     semantic_baseline: float | None  # the same classifier on the originals
     success: bool  # pearson >= metrics.SUCCESS_PEARSON
+    window_pearsons: tuple[float, ...] = ()  # per true window: the r of its matched reconstruction (0: none matched)
+
+    @property
+    def windows_recovered(self) -> int:
+        """The true windows reconstructed at metrics.SUCCESS_PEARSON or better (success counted per window)."""
+        return sum(r >= metrics.SUCCESS_PEARSON for r in self.window_pearsons)
 
 
 def score_record(reconstruction: Reconstruction, *, round_: int, devices: tuple[int, ...], windows: np.ndarray,
@@ -37,6 +43,7 @@ def score_record(reconstruction: Reconstruction, *, round_: int, devices: tuple[
     """``windows``/``labels``/``features`` are the truth of the target; ``classify`` maps windows to labels;
     ``class_probs``, the label distribution the batch is drawn from, gives the blind-guess baseline."""
     pearsons, per_channel, mses, nrmses, snrs, psnrs, ssims = [], [], [], [], [], [], []
+    per_window = [0.0] * len(windows) if reconstruction.windows is not None else []
     recovered = 0
     semantic = baseline = None
     if reconstruction.windows is not None and len(reconstruction.windows):
@@ -46,6 +53,7 @@ def score_record(reconstruction: Reconstruction, *, round_: int, devices: tuple[
             channel_r = metrics.pearson_per_channel(o, r)
             per_channel.append(channel_r)
             pearsons.append(float(np.mean(channel_r)))
+            per_window[oi] = pearsons[-1]
             mses.append(metrics.mse(o, r))
             nrmses.append(metrics.nrmse(o, r))
             snrs.append(metrics.snr_db(o, r))
@@ -73,7 +81,7 @@ def score_record(reconstruction: Reconstruction, *, round_: int, devices: tuple[
         snr_db=float(np.mean(snrs)) if snrs else nan, psnr=float(np.mean(psnrs)) if psnrs else None,
         ssim=float(np.mean(ssims)) if ssims else None, feature_error=feature_error, label_accuracy=label_acc,
         label_baseline=label_base, semantic_accuracy=semantic, semantic_baseline=baseline,
-        success=bool(pearsons) and pearson >= metrics.SUCCESS_PEARSON)
+        success=bool(pearsons) and pearson >= metrics.SUCCESS_PEARSON, window_pearsons=tuple(per_window))
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,15 @@ class ScoreSummary:
     semantic_accuracy: float | None
     semantic_baseline: float | None
     label_baseline: float | None = None  # mean over records of the blind guess's expected label accuracy
+    windows: int = 0  # true windows behind the records the attack reconstructed windows for
+    window_successes: int = 0  # of those, reconstructed at metrics.SUCCESS_PEARSON or better
+    window_success_interval: tuple[float, float] = (0.0, 1.0)  # 95% Wilson interval of the per-window rate
+    median_pearson: tuple[float, float, float] = (float("nan"),) * 3  # the typical window: median r, 95% interval
+    worst_pearson: float = float("nan")  # the worst case for the user: the best-reconstructed window's r
+
+    @property
+    def window_success_rate(self) -> float:
+        return self.window_successes / self.windows if self.windows else 0.0
 
 
 def summarise(scores: list[RecordScore]) -> ScoreSummary:
@@ -96,6 +113,8 @@ def summarise(scores: list[RecordScore]) -> ScoreSummary:
     sem = pick("semantic_accuracy")
     base = pick("semantic_baseline")
     blind = pick("label_baseline")
+    per_window = np.array([r for s in scores for r in s.window_pearsons], np.float64)
+    recovered = sum(s.windows_recovered for s in scores)
     return ScoreSummary(
         records=len(scores), success_rate=successes / len(scores) if scores else 0.0,
         success_interval=metrics.wilson_interval(successes, len(scores)),
@@ -103,4 +122,7 @@ def summarise(scores: list[RecordScore]) -> ScoreSummary:
         label_accuracy=metrics.mean_interval(pick("label_accuracy")),
         feature_error=metrics.mean_interval(pick("feature_error")),
         semantic_accuracy=float(sem.mean()) if len(sem) else None, semantic_baseline=float(base.mean()) if len(base) else None,
-        label_baseline=float(blind.mean()) if len(blind) else None)
+        label_baseline=float(blind.mean()) if len(blind) else None, windows=len(per_window), window_successes=recovered,
+        window_success_interval=metrics.wilson_interval(recovered, len(per_window)),
+        median_pearson=metrics.median_interval(per_window),
+        worst_pearson=float(per_window.max()) if len(per_window) else float("nan"))

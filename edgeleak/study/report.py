@@ -37,10 +37,37 @@ def best_attack(result: dict) -> dict | None:
     return max(ran, key=lambda a: (a["success_rate"], a["max_pearson"] if a["max_pearson"] == a["max_pearson"] else -1), default=None)
 
 
+def _attack_figure(result: dict, key: str, fallback: str) -> tuple[float, tuple[float, float] | None]:
+    """The largest ``key`` over the attacks that ran, with its interval over seeds when there is one."""
+    best, interval = 0.0, None
+    for a in result["attacks"]:
+        value = a.get(key, a.get(fallback, math.nan)) if a["records"] else math.nan
+        value = value[0] if isinstance(value, (list, tuple)) else value
+        if value == value and value > best:
+            best, interval = value, tuple((a.get("intervals") or {}).get(key) or ()) or None
+    return best, interval
+
+
 def leakage(result: dict) -> float:
-    """The strongest reconstruction of the setting: the largest Pearson r any attack reached (0 if none)."""
-    values = [a["max_pearson"] for a in result["attacks"] if a["records"] and a["max_pearson"] == a["max_pearson"]]
-    return max(values, default=0.0)
+    """The worst case: the Pearson r of the best-reconstructed window, the largest over the attacks (mean over seeds)."""
+    return _attack_figure(result, "worst_pearson", "max_pearson")[0]
+
+
+def typical_leakage(result: dict) -> float:
+    """The typical window: the median Pearson r over the windows an attack reconstructed, the largest over the attacks."""
+    return _attack_figure(result, "median_pearson", "pearson")[0]
+
+
+def with_interval(value: float, interval) -> str:
+    """"0.62 [0.55, 0.69]": a figure and its 95% interval over seeds (the figure alone when there is none)."""
+    if not interval or len(interval) != 2 or any(v is None or v != v for v in interval) or interval[0] == interval[1]:
+        return _fmt(value)
+    return f"{_fmt(value, 2)} [{_fmt(float(interval[0]), 2)}, {_fmt(float(interval[1]), 2)}]"
+
+
+def figure(result: dict, key: str) -> str:
+    """A setting-level figure with its interval over seeds."""
+    return with_interval(result.get(key, math.nan), (result.get("intervals") or {}).get(key))
 
 
 def label_leakage(result: dict) -> float:
@@ -74,61 +101,6 @@ def noise_sweep(results: list[dict]) -> list[tuple[float, dict]]:
     return sorted(sweep, key=lambda p: p[0])
 
 
-def _png(fig) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
-def _sweep_plots(results: list[dict]) -> dict[str, str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    sweep = noise_sweep(results)
-    if not sweep:
-        return {}
-    sigmas = [s for s, _ in sweep]
-    plots = {}
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
-    ax.semilogx(sigmas, [leakage(r) for _, r in sweep], "o-", label="best Pearson r of a reconstruction")
-    ax.semilogx(sigmas, [label_leakage(r) for _, r in sweep], "s--", label="label accuracy")
-    baseline = clip_only(results)
-    if baseline:
-        ax.axhline(leakage(baseline), color="grey", linewidth=0.8, linestyle=":", label="clipping only")
-    ax.set_xlabel("noise multiplier σ (noise = σ·C)")
-    ax.set_ylabel("leakage")
-    ax.set_ylim(-0.05, 1.05)
-    ax.legend(fontsize=7)
-    plots["leakage"] = _png(fig)
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
-    ax.semilogx(sigmas, [r["accuracy_after"] for _, r in sweep], "o-")
-    ax.set_xlabel("noise multiplier σ")
-    ax.set_ylabel("held-out accuracy after training")
-    ax.set_ylim(-0.05, 1.05)
-    plots["accuracy"] = _png(fig)
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
-    ax.loglog(sigmas, [r["epsilon"] for _, r in sweep], "o-", label="ε (PLD)")
-    ax.loglog(sigmas, [r["epsilon_rdp"] for _, r in sweep], "x--", label="ε (RDP)")
-    ax.set_xlabel("noise multiplier σ")
-    ax.set_ylabel(f"ε at δ = {sweep[0][1]['delta']:g}")
-    ax.legend(fontsize=7)
-    plots["epsilon"] = _png(fig)
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
-    ax.semilogx(sigmas, [r["rero_bound"] for _, r in sweep], "o-", label="ReRo bound on success")
-    ax.semilogx(sigmas, [r["measured_success"] for _, r in sweep], "s--", label="measured attack success")
-    ax.set_xlabel("noise multiplier σ")
-    ax.set_ylabel("reconstruction success rate")
-    ax.set_ylim(-0.05, 1.05)
-    ax.legend(fontsize=7)
-    plots["bound"] = _png(fig)
-    return plots
-
-
 SAFE_PEARSON = 0.5
 SAFE_LABEL_MARGIN = 0.15
 """A setting counts as protective when no reconstruction of it correlates more than SAFE_PEARSON with its original
@@ -154,7 +126,8 @@ def impact_text(results: list[dict]) -> list[str]:
     undefended = next((r for r in results if r["name"] == "no-defense"), None)
     if undefended:
         lines.append(f"Without on-device defenses, a server that receives a single-sample update reconstructs the user's "
-                     f"sensor window with a Pearson correlation of {leakage(undefended):.2f} and recovers the activity label "
+                     f"sensor windows with a Pearson correlation of {typical_leakage(undefended):.2f} for the typical window and "
+                     f"{leakage(undefended):.2f} in the worst case, and recovers the activity label "
                      f"{100 * label_leakage(undefended):.0f}% of the time (a blind guess: "
                      f"{100 * label_baseline(undefended):.0f}%): the raw motion data leaves the device.")
     clip = clip_only(results)
@@ -168,14 +141,22 @@ def impact_text(results: list[dict]) -> list[str]:
     batched = next((r for r in results if r["name"] == "batch-4"), None)
     if batched:
         lines.append(f"Training on batches of 4 samples per update mixes them; the best reconstruction reaches r = "
-                     f"{leakage(batched):.2f}, and label counts are recovered at {label_leakage(batched):.2f} where a "
+                     f"{leakage(batched):.2f} in the worst case ({typical_leakage(batched):.2f} typical), and label counts are "
+                     f"recovered at {label_leakage(batched):.2f} where a "
                      f"blind guess of equal counts already scores {label_baseline(batched):.2f}.")
     rec = recommend(results)
     if rec:
         lines.append(f"Recommended setting: {rec['name']} (ε = {_fmt(rec['epsilon'])} at δ = {rec['delta']:g} per "
-                     f"{rec['privacy_unit']}, over the rounds run). It holds the best reconstruction to r = {leakage(rec):.2f} "
-                     f"and label recovery to {100 * label_leakage(rec):.0f}%, at an accuracy of {rec['accuracy_after']:.2f}"
-                     + (f" against {undefended['accuracy_after']:.2f} undefended." if undefended else "."))
+                     f"window over the updates it was in; ε = {_fmt(rec.get('epsilon_user', math.inf))} per user over the "
+                     f"session). It holds reconstructions to r = {typical_leakage(rec):.2f} typical and {leakage(rec):.2f} "
+                     f"worst case "
+                     f"and label recovery to {100 * label_leakage(rec):.0f}%, at an accuracy of {figure(rec, 'accuracy_after')}"
+                     + (f" against {figure(undefended, 'accuracy_after')} undefended and "
+                        f"{_fmt(undefended['accuracy_before'], 2)} for the base model." if undefended else "."))
+    summed = next((r for r in results if r.get("aggregate") and r["config"]["noise_kind"] == "none"), None)
+    if summed:
+        lines.append(f"Behind secure aggregation the server sees only the sum of each round's updates: reconstructions reach r = {typical_leakage(summed):.2f} typical and {leakage(summed):.2f} "
+                     f"worst case, and label counts {label_leakage(summed):.2f} against a blind {label_baseline(summed):.2f}.")
     no = [r["name"] for r in every if refused(r)]
     if no:
         lines.append(f"The devices' privacy floor refused {len(no)} setting(s), so nothing of them left the device: "
@@ -195,9 +176,12 @@ def table_rows(results: list[dict]) -> list[list[str]]:
     rows = []
     for r in results:
         best = best_attack(r)
-        rows.append([r["name"], r["model"], _fmt(r["accuracy_after"]), _fmt(leakage(r)),
+        typical, worst = _attack_figure(r, "median_pearson", "pearson"), _attack_figure(r, "worst_pearson", "max_pearson")
+        rows.append([r["name"], r["model"], figure(r, "accuracy_after"), figure(r, "accuracy_gain"),
+                     with_interval(*typical), with_interval(*worst),
                      f"{_fmt(label_leakage(r))} ({_fmt(label_baseline(r))})",
-                     _fmt(r["measured_success"]), _fmt(r["rero_bound"]), _fmt(r["epsilon"]),
+                     f"{_fmt(r['measured_success'])} (≥ {_fmt(r.get('measured_success_lower', 0.0))})",
+                     _fmt(r["rero_bound"]), _fmt(r["epsilon"]), _fmt(r.get("epsilon_user", math.inf)),
                      "refused by the device" if refused(r) else (best["attack"] if best else "–")])
     return rows
 
@@ -232,19 +216,34 @@ def enforcement_rows(results: list[dict], study: dict) -> list[list[str]]:
     return rows
 
 
-HEADERS = ["setting", "model", "accuracy", "best r", "label acc (blind)", "success", "ReRo bound", "ε", "best attack"]
+HEADERS = ["setting", "model", "accuracy", "gain", "typical r", "worst r", "label acc (blind)", "success (lower)",
+           "ReRo bound", "ε window", "ε user", "best attack"]
+
+THREAT_MODELS = (("single update", "The server reads every device's update on its own.", False),
+                 ("secure aggregation", "The server sees only the sum of each round's updates (the attacks run on the "
+                                        "sum).", True))
+
+
+def by_threat_model(results: list[dict]) -> list[tuple[str, str, list[dict]]]:
+    """The results split by what the server sees: single updates, or only each round's sum."""
+    return [(name, text, [r for r in results if bool(r.get("aggregate")) == summed]) for name, text, summed in THREAT_MODELS
+            if any(bool(r.get("aggregate")) == summed for r in results)]
 
 
 def markdown_summary(results: list[dict]) -> str:
-    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-    lines += ["| " + " | ".join(row) + " |" for row in table_rows(results)]
-    return "\n".join(lines + [""] + impact_text(results))
+    lines = []
+    for name, text, group in by_threat_model(results):
+        lines += [f"### {name}: {text}", "", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+        lines += ["| " + " | ".join(row) + " |" for row in table_rows(group)] + [""]
+    return "\n".join(lines + impact_text(results))
 
 
 def write_report(results: list[dict], study: dict, out: Path) -> None:
     """results.json and report.html in ``out``."""
     (out / "results.json").write_text(strict_json.dumps({"study": study, "settings": results}, indent=2, default=float))
-    plots = _sweep_plots(results)
+    from edgeleak.study.report_plots import frontier_plots, sweep_plots
+
+    plots = {**sweep_plots(results), **frontier_plots(results, recommend(results))}
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>edgeleak leakage study</title><style>",
              "body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;color:#222}"
              "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}"
@@ -252,7 +251,10 @@ def write_report(results: list[dict], study: dict, out: Path) -> None:
              ".grid{display:grid;grid-template-columns:1fr 1fr;gap:10px}</style></head><body>",
              "<h1>How much sensor data leaks through on-device updates</h1>",
              f"<p>Board {html.escape(str(study.get('board')))}, data set {html.escape(str(study.get('dataset')))}, "
-             f"{study.get('devices')} devices, {study.get('rounds')} rounds per setting.</p>",
+             f"{study.get('devices')} devices ({study.get('emulated_devices', study.get('devices'))} on the board, the "
+             f"others on the {html.escape(str(study.get('stand_in', 'host')))} stand-in running the same firmware core), "
+             f"{study.get('participants', study.get('devices'))} sampled per round, {study.get('rounds')} rounds, "
+             f"{study.get('seeds', 1)} seed(s) per setting; intervals are 95% over seeds.</p>",
              "<h2>Privacy impact</h2>"]
     for line in impact_text(results):
         css = " class='err'" if line.startswith("ERROR") else ""
@@ -260,7 +262,9 @@ def write_report(results: list[dict], study: dict, out: Path) -> None:
     if plots:
         parts.append("<h2>Clipping and noise</h2><div class='grid'>")
         for key, caption in (("leakage", "Leakage against σ"), ("accuracy", "Accuracy against σ"),
-                             ("epsilon", "ε against σ"), ("bound", "ReRo bound against measured success")):
+                             ("epsilon", "ε against σ"), ("bound", "ReRo bound against measured success"),
+                             ("frontier_epsilon", "Utility–privacy frontier: accuracy against ε"),
+                             ("frontier_leakage", "Utility–privacy frontier: accuracy against measured leakage")):
             if key in plots:
                 parts.append(f"<figure><img alt='{caption}' src='data:image/png;base64,{plots[key]}'><figcaption>{caption}"
                              f"</figcaption></figure>")
@@ -273,14 +277,24 @@ def write_report(results: list[dict], study: dict, out: Path) -> None:
                 data = base64.b64encode(path.read_bytes()).decode()
                 parts.append(f"<figure><img alt='{html.escape(r['name'])}' src='data:image/png;base64,{data}'>"
                              f"<figcaption>{html.escape(r['name'])}: {html.escape(attack)}</figcaption></figure>")
-    parts.append("</div><h2>Every setting</h2><table><tr>" + "".join(f"<th>{h}</th>" for h in HEADERS) + "</tr>")
-    for r, row in zip(results, table_rows(results)):
-        css = " class='err'" if r["bound_violated"] else ""
-        parts.append(f"<tr{css}>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>")
-    parts.append("</table><p>best r: the largest Pearson correlation between a reconstruction and the window the device "
-                 "held; label acc (blind): the best attack's label accuracy, and in brackets what a blind guess of the label counts scores on the "
-                 "same batches; success: share of attacked records with mean r ≥ 0.8 (the best attack's); ReRo bound: the most any "
-                 "attack can succeed given the noise and the prior κ; ε: differential privacy at δ, over the rounds run.</p>")
+    parts.append("</div>")
+    for name, text, group in by_threat_model(results):
+        parts.append(f"<h2>Threat model: {html.escape(name)}</h2><p>{html.escape(text)}</p><table><tr>"
+                     + "".join(f"<th>{h}</th>" for h in HEADERS) + "</tr>")
+        for r, row in zip(group, table_rows(group)):
+            css = " class='err'" if r["bound_violated"] else ""
+            parts.append(f"<tr{css}>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>")
+        parts.append("</table>")
+    parts.append("<p>accuracy: held-out accuracy after the session, and gain: its change from the base model, each with "
+                 "its 95% interval over seeds; typical r / worst r: the median window's and the best-reconstructed "
+                 "window's Pearson correlation with the window the device held (the strongest attack's, mean over seeds "
+                 "and interval); label acc (blind): the best attack's label accuracy, and in brackets what a blind guess "
+                 "of the label counts scores on the same batches; success (lower): the share of windows reconstructed "
+                 "at r ≥ 0.9 and its one-sided 95% lower bound, Bonferroni over the attacks; ReRo bound: the most any "
+                 "attack can succeed given the noise, the releases each window was in and the prior κ; ε window: "
+                 "differential privacy at δ for one window over the updates it was in; ε user: for one user's whole "
+                 "stored data over the rounds the device took part in (no amplification: the server picks the "
+                 "devices, docs/privacy.md).</p>")
     parts.append(audit_html(results))
     parts.append("<h2>Requested by the server, enforced on the device</h2><table><tr>"
                  "<th></th><th colspan='4'>requested by the server</th><th colspan='4'>enforced on the device</th></tr><tr>"

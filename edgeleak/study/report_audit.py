@@ -56,7 +56,7 @@ def audit_plot(results: list[dict]) -> str | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from edgeleak.study.report import _png
+    from edgeleak.study.report_plots import png as _png
 
     sigmas = [float(r["epsilon_audit"]["noise_multiplier"]) for r in rows]
     level = f"{float(rows[0]['epsilon_audit']['confidence']):.0%}"

@@ -3,8 +3,10 @@ accuracy and privacy accounting. Each finished setting is written to disk, so an
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
+import math
 import shutil
 import time
 import warnings
@@ -28,6 +30,7 @@ from edgeleak.privacy.rero import prior_success_rate, rero_bound, success_lower_
 from edgeleak.quantize.artifact import read_head
 from edgeleak.scoring.metrics import SUCCESS_PEARSON
 from edgeleak.study.config import Setting, StudyConfig
+from edgeleak.study.seeds import combine_seeds
 from edgeleak.train.config import NoiseMode
 
 RESULT_FILE = "result.json"
@@ -46,6 +49,12 @@ class AttackResult:
     seconds_per_record: float
     not_applicable: str  # why the attack did not run ("" when it ran)
     label_baseline: float = float("nan")  # the best blind guess's label accuracy for the same batches
+    windows: int = 0  # true windows behind the records it reconstructed windows for
+    window_successes: int = 0  # of those, reconstructed at r >= SUCCESS_PEARSON (success counted per window)
+    window_success_rate: float = 0.0
+    window_success_interval: tuple[float, float] = (0.0, 1.0)
+    median_pearson: tuple[float, float, float] = (float("nan"),) * 3  # the typical window: median r and 95% interval
+    worst_pearson: float = float("nan")  # the best-reconstructed window's r: the worst case for its user
 
 
 @dataclass(frozen=True)
@@ -83,22 +92,28 @@ class SettingResult:
     enforced: Enforcement | None = None
     epsilon_audit: AuditResult | None = None  # the audit of the devices' ε for one release (None: not audited)
     measured_success_lower: float = 0.0  # the largest one-sided 95% lower bound of an attack's success rate
+    seed: int = 0
+    epsilon_user: float = math.inf  # per user (device) over the rounds it took part in; ∞: not accounted
+    releases_per_window: int = 0  # the most updates any one window was in (the per-window ε composes over these)
+    participations: int = 0  # the most rounds any one device took part in (the per-user ε composes over these)
+    boards: dict = dataclasses.field(default_factory=dict)  # board name -> devices on it
+    aggregate: bool = False  # the attacks saw only each round's sum (secure aggregation)
 
 
-def _model_dir(out: Path, name: str, dataset, epochs: int) -> Path:
+def _model_dir(root: Path, name: str, dataset, epochs: int) -> Path:
     from edgeleak.quantize.pipeline import quantize_zoo_model
 
-    path = out / "models" / name
+    path = root / "models" / name
     if not (path / "model.json").exists():
         quantize_zoo_model(dataset, name, path, epochs=epochs)
     return path
 
 
-def _attack(capture: Path, attack: str, out: Path, limit: int | None) -> AttackResult:
+def _attack(capture: Path, attack: str, out: Path, limit: int | None, aggregate: bool) -> AttackResult:
     from edgeleak.attacks.runner import run_attack
 
     try:
-        run = run_attack(capture, attack, out, limit=limit)
+        run = run_attack(capture, attack, out, limit=limit, aggregate=aggregate)
     except EdgeleakError as exc:
         if "applies to no update" not in str(exc):
             raise
@@ -109,7 +124,9 @@ def _attack(capture: Path, attack: str, out: Path, limit: int | None) -> AttackR
     return AttackResult(attack, s.records, s.success_rate, s.success_interval, s.pearson[0],
                         max(pearsons) if pearsons else float("nan"), s.label_accuracy[0], s.feature_error[0],
                         run.seconds / max(1, s.records), "",
-                        s.label_baseline if s.label_baseline is not None else float("nan"))
+                        s.label_baseline if s.label_baseline is not None else float("nan"), s.windows,
+                        s.window_successes, s.window_success_rate, s.window_success_interval, s.median_pearson,
+                        s.worst_pearson)
 
 
 def enforcement_of(capture: Path, floor, refused: str = "") -> Enforcement:
@@ -144,40 +161,67 @@ def _refused_result(setting: Setting, dataset, spend, enforced: Enforcement, sec
         seconds=seconds, examples={}, enforced=enforced)
 
 
-def run_setting(setting: Setting, study: StudyConfig, out: Path, dataset, progress: Callable[[str], None]) -> SettingResult:
+def _boards(study: StudyConfig) -> list:
+    """The study's board for its first ``emulated_devices`` devices, the stand-in for the others."""
+    boards = load_boards()
+    return [boards.get(study.board)] * study.emulated_devices + \
+        [boards.get(study.stand_in)] * (study.devices - study.emulated_devices)
+
+
+def _user_epsilon(setting: Setting, participations: int, params: int) -> float:
+    """ε per user over the rounds the user's device took part in. With noise on the update one release covers any
+    change of the device's whole stored set, so a user is protected as a window is, composed over participations;
+    DP-SGD protects single windows, and its user-level figure (group privacy) is not accounted: ∞."""
+    if setting.config.noise_mode != NoiseMode.UPDATE:
+        return math.inf
+    return privacy_spend(setting.config, rounds=max(1, participations), samples_per_round=setting.samples_per_round,
+                         parameters=params).epsilon
+
+
+def run_setting(setting: Setting, study: StudyConfig, root: Path, out: Path, dataset, progress: Callable[[str], None],
+                seed: int) -> SettingResult:
+    """One seed of one setting, in ``out`` (the study's folder is ``root``)."""
     start = time.perf_counter()
-    model = load_model_dir(_model_dir(out.parent.parent, setting.model, dataset, study.base_epochs))
+    model = load_model_dir(_model_dir(root, setting.model, dataset, study.base_epochs))
     capture = out / "capture"
     if capture.exists():
         shutil.rmtree(capture)  # an unfinished session: it is redone whole, nothing is mixed
-    board = load_boards().get(study.board)
+    boards = _boards(study)
     floor = study.floor_of(setting)
     plan = SessionPlan(devices=study.devices, rounds=study.rounds, config=setting.config,
-                       samples_per_round=setting.samples_per_round, seed=study.seed, floor=floor)
+                       samples_per_round=setting.samples_per_round, seed=seed, floor=floor,
+                       participants=study.participants)
     params = sum(l.weights.size + l.bias.size for l in read_head(model.artifact))
-    spend = privacy_spend(setting.config, rounds=study.rounds, samples_per_round=setting.samples_per_round, parameters=params)
-    progress(f"{setting.name}: {study.devices} x {board.name}, {study.rounds} rounds"
-             + (f", floor {floor.describe()}" if floor else ""))
+    on = dict(collections.Counter(b.name for b in boards))
+    progress(f"{setting.name} (seed {seed}): {', '.join(f'{n} x {b}' for b, n in on.items())}, {study.rounds} rounds of "
+             f"{study.participants}" + (f", floor {floor.describe()}" if floor else ""))
     try:
-        summary = run_session(board, model, dataset, plan, capture)
+        summary = run_session(boards, model, dataset, plan, capture)
     except FloorRefusal as refusal:
         progress(f"{setting.name}: refused by the devices' floor ({refusal.name})")
         enforced = enforcement_of(capture, floor, f"{refusal.name}: {refusal}")
+        spend = privacy_spend(setting.config, rounds=study.rounds, samples_per_round=setting.samples_per_round,
+                              parameters=params)
         return _refused_result(setting, dataset, spend, enforced, time.perf_counter() - start)
+    releases, turns = max(summary.window_releases), max(summary.participations)
+    spend = privacy_spend(setting.config, rounds=max(1, releases), samples_per_round=setting.samples_per_round,
+                          parameters=params)
     attacks = []
     for attack in study.attacks:
         slow = attack not in ("analytic", "labels")
-        progress(f"{setting.name}: attack {attack}")
-        attacks.append(_attack(capture, attack, out / "attacks" / attack, study.optimization_records if slow else None))
-    audit = _epsilon_audit(setting, study, board, model.path, plan.all_build_flags(), params, progress)
+        progress(f"{setting.name}: attack {attack}" + (" on each round's sum" if setting.aggregate else ""))
+        attacks.append(_attack(capture, attack, out / "attacks" / attack, study.optimization_records if slow else None,
+                               setting.aggregate))
+    audit = None
+    if seed == study.seed:  # the audit plays its own game on a fresh board: once per setting
+        audit = _epsilon_audit(setting, study, boards[0], model.path, plan.all_build_flags(), params, progress)
     held = ((model.quantize(dataset.x_train).astype(np.float32) - model.input_zero_point) * model.input_scale)
-    kappa = prior_success_rate(held, SUCCESS_PEARSON, seed=study.seed)
+    kappa = prior_success_rate(held, SUCCESS_PEARSON, seed=seed)
     bound = rero_bound(kappa, spend)
-    ran = [a for a in attacks if a.records]
-    measured = max((a.success_rate for a in ran), default=0.0)
-    lower = max((success_lower_bound(round(a.success_rate * a.records), a.records, comparisons=len(ran))
-                 for a in ran), default=0.0)
-    examples = {a.attack: str(p.relative_to(out.parent.parent)) for a in ran
+    scored = [a for a in attacks if a.records and a.windows]
+    measured = max((a.window_success_rate for a in scored), default=0.0)
+    lower = max((success_lower_bound(a.window_successes, a.windows, comparisons=len(scored)) for a in scored), default=0.0)
+    examples = {a.attack: str(p.relative_to(root)) for a in attacks if a.records
                 for p in sorted((out / "attacks" / a.attack / "plots").glob("*.png"))[:1]}
     return SettingResult(
         name=setting.name, model=setting.model, classes=dataset.num_classes,
@@ -187,7 +231,9 @@ def run_setting(setting: Setting, study: StudyConfig, out: Path, dataset, progre
         kappa=kappa, rero_bound=bound, measured_success=measured, bound_violated=lower > bound + 1e-9,
         measured_success_lower=lower,
         attacks=tuple(attacks), seconds=time.perf_counter() - start, examples=examples,
-        enforced=enforcement_of(capture, floor), epsilon_audit=audit)
+        enforced=enforcement_of(capture, floor), epsilon_audit=audit, seed=seed,
+        epsilon_user=_user_epsilon(setting, turns, params), releases_per_window=releases, participations=turns,
+        boards=on, aggregate=setting.aggregate)
 
 
 AUDIT_MAX_EPSILON = 30.0
@@ -227,8 +273,15 @@ def _to_json(result: SettingResult) -> dict:
     return raw
 
 
+def _write(path: Path, result: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(strict_json.dumps(result, indent=2))
+    tmp.replace(path)
+
+
 def run_study(study: StudyConfig, out: Path, progress: Callable[[str], None] = lambda _: None) -> list[dict]:
-    """Run every setting not already finished in ``out``; return every setting's result (as JSON-ready dicts)."""
+    """Run every setting and seed not already finished in ``out``; return every setting's result over its seeds (as
+    JSON-ready dicts, ``edgeleak.study.seeds.combine_seeds``)."""
     dataset = load_dataset(study.dataset)
     out.mkdir(parents=True, exist_ok=True)
     (out / "study.json").write_text(json.dumps(_to_json_config(study), indent=2))
@@ -240,22 +293,30 @@ def run_study(study: StudyConfig, out: Path, progress: Callable[[str], None] = l
             progress(f"{setting.name}: already done")
             results.append(read_result(done.read_text()))
             continue
-        folder.mkdir(parents=True, exist_ok=True)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", CaptureWarning)
-            result = _to_json(run_setting(setting, study, folder, dataset, progress))
-        tmp = done.with_suffix(".tmp")
-        tmp.write_text(strict_json.dumps(result, indent=2))
-        tmp.replace(done)
-        results.append(result)
+        per_seed = []
+        for seed in range(study.seed, study.seed + study.seeds):
+            seed_folder = folder / f"seed-{seed}"
+            seed_done = seed_folder / RESULT_FILE
+            if seed_done.exists():
+                per_seed.append(read_result(seed_done.read_text()))
+                continue
+            seed_folder.mkdir(parents=True, exist_ok=True)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", CaptureWarning)
+                result = _to_json(run_setting(setting, study, out, seed_folder, dataset, progress, seed))
+            _write(seed_done, result)
+            per_seed.append(result)
+        combined = combine_seeds(per_seed)
+        _write(done, combined)
+        results.append(read_result(strict_json.dumps(combined)))
     return results
 
 
 INFINITE_KEYS = ("epsilon", "epsilon_rdp", "epsilon_spent", "accounted_epsilon", "twin_epsilon",
-                 "epsilon_lower")  # null in the files: unbounded
+                 "epsilon_lower", "epsilon_user")  # null in the files: unbounded
 MISSING_KEYS = ("accuracy_before", "accuracy_after", "kappa", "rero_bound", "measured_success", "seconds", "success_rate",
                 "success_interval", "pearson", "max_pearson", "label_accuracy", "label_baseline", "feature_error",
-                "seconds_per_record")  # null in the files: not measured
+                "seconds_per_record", "accuracy_gain", "median_pearson", "worst_pearson")  # null in the files: not measured
 
 
 def read_result(text: str) -> dict:
