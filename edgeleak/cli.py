@@ -225,7 +225,7 @@ def cmd_study(args) -> int:
     write_report(results, _to_json_config(study), out)
     print(markdown_summary(results))
     print(f"\n{len(results)} settings in {time.perf_counter() - start:.0f} s; wrote {out / 'report.html'} and {out / 'results.json'}")
-    if any(r["bound_violated"] for r in results):
+    if any(r.bound_violated for r in results):
         raise EdgeleakError("a measured attack success exceeds its ReRo bound (see the report); the figures are not trustworthy")
     from edgeleak.study.report_audit import audit_violations
 
@@ -261,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_boards)
 
     p = sub.add_parser("quantize", help="train a zoo model (or take a .tflite), convert to int8, export the firmware artifact")
-    p.add_argument("--dataset", default="basic_motions", help="basic_motions (default), pickup_gesture, japanese_vowels, digits")
+    p.add_argument("--dataset", default="basic_motions", help="basic_motions (default), basic_motions_other_wrist, pickup_gesture, japanese_vowels, digits")
     p.add_argument("--model", default="imu_cnn", help="zoo model (imu_cnn, mlp) or a full-integer .tflite file")
     p.add_argument("--cut", help="first layer of the trainable head (zoo models; default: the model's own cut)")
     p.add_argument("--head-layers", type=int, default=2, help="dense layers in the head of a .tflite model (default 2)")

@@ -28,35 +28,57 @@ def _strict(token):
 
 
 def _by_name(out):
-    from edgeleak.study.runner import read_result
+    """The settings of results.json as the file has them (null restored), each also read as a typed result."""
+    from edgeleak import strict_json
+    from edgeleak.study.results import INFINITE_KEYS, MISSING_KEYS, from_json
 
     text = (out / "results.json").read_text()
     settings = json.loads(text, parse_constant=_strict)["settings"]  # no Infinity/NaN tokens: null instead
-    return {r["name"]: read_result(json.dumps(r)) for r in settings}
+    assert [from_json(r).name for r in settings] == [r["name"] for r in settings]
+    return {r["name"]: strict_json.restore(r, infinite=INFINITE_KEYS, missing=MISSING_KEYS) for r in settings}
 
 
 def test_the_quick_study_tells_the_story(quick_study):
     out, stdout = quick_study
     results = _by_name(out)
-    assert {"no-defense", "clip-0.1", "top-k-10%", "int8-update", "batch-4", "steps-3", "head-only"} <= set(results)
-    best = lambda r: max([a["max_pearson"] for a in r["attacks"] if a["records"]] or [0])  # noqa: E731
+    assert {"no-defense", "clip-1", "batch-4", "steps-3", "secure-aggregation", "head-only"} <= set(results)
+    best = lambda r: max([a["worst_pearson"] for a in r["attacks"] if a["records"]] or [0])  # noqa: E731
+    # The fleet: 8 devices, 4 sampled a round, one emulated; every figure over 2 seeds.
+    study = json.loads((out / "results.json").read_text())["study"]
+    assert (study["devices"], study["participants"], study["emulated_devices"], study["seeds"]) == (8, 4, 1, 2)
+    for r in results.values():
+        assert r["seeds"] == 2 and r["boards"] == {"mps2-an386": 1, "host": 7}
+        assert (out / "settings" / r["name"] / "seed-1" / "result.json").exists()
+    # The personalisation task: the base model is poor on the other wrist; undefended training improves it.
+    undefended = results["no-defense"]
+    assert undefended["accuracy_before"] < 0.45 and undefended["accuracy_gain"] > 0.1
+    lo, hi = undefended["intervals"]["accuracy_after"]
+    assert lo <= undefended["accuracy_after"] <= hi
     # Undefended single-sample updates leak the window and the label.
     assert best(results["no-defense"]) >= 0.99
     undefended = {a["attack"]: a for a in results["no-defense"]["attacks"]}
-    assert undefended["analytic"]["pearson"] >= 0.99 and undefended["analytic"]["success_rate"] == 1.0
+    assert undefended["analytic"]["pearson"] >= 0.99 and undefended["analytic"]["window_success_rate"] == 1.0
+    assert undefended["analytic"]["median_pearson"] >= 0.99 and undefended["analytic"]["windows"] == 2 * 4 * 4
     assert undefended["labels"]["label_accuracy"] == 1.0
     # Head-only training: the feature vector comes back exactly from the head's update.
     head_only = {a["attack"]: a for a in results["head-only"]["attacks"]}
     assert head_only["analytic"]["records"] > 0 and head_only["analytic"]["feature_error"] < 1e-3
-    # Clipping alone and int8 encoding do not stop it, and carry no guarantee.
-    assert best(results["clip-0.1"]) >= 0.99 and math.isinf(results["clip-0.1"]["epsilon"])
-    assert best(results["int8-update"]) >= 0.95
+    # Clipping alone does not stop it, and carries no guarantee.
+    assert best(results["clip-1"]) >= 0.99 and math.isinf(results["clip-1"]["epsilon"])
+    # Secure aggregation: the attacks see sums only (the analytic attack does not apply to a sum).
+    summed = {a["attack"]: a for a in results["secure-aggregation"]["attacks"]}
+    assert results["secure-aggregation"]["aggregate"] and summed["analytic"]["records"] == 0
+    assert summed["labels"]["records"] == 2 * 4  # one sum per round and seed
     # Noise buys the leakage back, with a finite epsilon that falls as sigma grows.
     noisy = sorted((r["config"]["noise_multiplier"], r) for r in results.values() if r["name"].startswith("clip-noise-"))
-    assert len(noisy) >= 3
+    assert len(noisy) >= 2
     assert best(noisy[-1][1]) < 0.5
     epsilons = [r["epsilon"] for _, r in noisy]
     assert all(math.isfinite(e) for e in epsilons) and epsilons == sorted(epsilons, reverse=True)
+    # Per window over the releases each window had (1 sample a round: at most one release per participation),
+    # per user over the rounds its device took part in.
+    for _, r in noisy:
+        assert 1 <= r["releases_per_window"] <= r["participations"] <= 4 and r["epsilon_user"] >= r["epsilon"]
     # Multi-step updates defeat the analytic attack, not the optimization attacks.
     steps = {a["attack"]: a for a in results["steps-3"]["attacks"]}
     assert steps["analytic"]["records"] == 0 and steps["inverting_gradients"]["records"] >= 1
@@ -64,6 +86,7 @@ def test_the_quick_study_tells_the_story(quick_study):
     assert not any(r["bound_violated"] for r in results.values())
     assert all(r["measured_success"] <= r["rero_bound"] + 1e-9 for r in results.values())
     assert "| setting | model |" in stdout and "Recommended setting" in stdout
+    assert "### single update" in stdout and "### secure aggregation" in stdout
     # The devices' epsilon is audited where an audit can say something (one release accounted at most 30).
     audits = {n: r["epsilon_audit"] for n, r in results.items() if r.get("epsilon_audit")}
     assert set(audits) == {"clip-noise-3"}
@@ -79,7 +102,8 @@ def test_the_report_is_self_contained(quick_study):
     out, _ = quick_study
     html = (out / "report.html").read_text()
     assert "<h2>Privacy impact</h2>" in html and "Recommended setting" in html
-    assert html.count("data:image/png;base64,") >= 5  # leakage, accuracy, epsilon, bound, audit (plus examples)
+    assert html.count("data:image/png;base64,") >= 7  # leakage, accuracy, epsilon, bound, 2 frontiers, audit (+ examples)
+    assert "Utility–privacy frontier" in html and "Threat model: secure aggregation" in html
     assert "<h2>Audited against accounted ε</h2>" in html and "VIOLATION" not in html
     assert "src='http" not in html and 'src="http' not in html and "src='/" not in html
 
@@ -88,11 +112,12 @@ def test_an_interrupted_study_resumes(quick_study):
     out, _ = quick_study
     before = _by_name(out)
     (out / "settings" / "head-only" / "result.json").unlink()
-    shutil.rmtree(out / "settings" / "head-only" / "attacks")
+    (out / "settings" / "head-only" / "seed-1" / "result.json").unlink()
+    shutil.rmtree(out / "settings" / "head-only" / "seed-1" / "attacks")
     proc = _cli("study", "--quick", "--out", str(out))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.count("already done") == len(before) - 1
-    assert "head-only: 2 x mps2-an386" in proc.stdout
+    assert "head-only (seed 1): 1 x mps2-an386, 7 x host" in proc.stdout and "head-only (seed 0)" not in proc.stdout
     after = _by_name(out)
     assert after["no-defense"] == before["no-defense"]  # untouched
     assert set(after) == set(before)
@@ -157,12 +182,12 @@ def test_audit_refuses_a_target_without_results(tmp_path):
 
 def test_audit_of_a_capture_and_the_pytest_fixture(quick_study, tmp_path, edgeleak_audit):
     out, _ = quick_study
-    capture = out / "settings" / "no-defense" / "capture"
+    capture = out / "settings" / "no-defense" / "seed-0" / "capture"
     proc = _cli("audit", "--policy", _policy(tmp_path, "max_pearson_r: 0.5\n"), str(capture))
     assert proc.returncode == 1 and "reconstruction Pearson r 1.000" in proc.stdout
     with pytest.raises(AssertionError, match="leakage policy violated"):
         edgeleak_audit(_policy(tmp_path, "max_label_accuracy: 0.4\n"), capture)
     results = _by_name(out)
     noisiest = max((r["config"]["noise_multiplier"], n) for n, r in results.items() if n.startswith("clip-noise-"))[1]
-    measured = edgeleak_audit(_policy(tmp_path, "max_pearson_r: 0.5\n"), out / "settings" / noisiest / "capture")
+    measured = edgeleak_audit(_policy(tmp_path, "max_pearson_r: 0.5\n"), out / "settings" / noisiest / "seed-0" / "capture")
     assert measured and measured[0].pearson_r < 0.5

@@ -60,12 +60,14 @@ def _enforced(floor_epsilon, spent, refused=""):
 
 
 def test_the_report_puts_what_the_device_enforced_next_to_what_the_server_asked(tmp_path):
-    results = [
+    from edgeleak.study.results import from_json
+
+    results = [from_json(r) for r in (
         _result("old", 1.0, 5.0),  # results.json of an edgeleak before the floor was recorded
         _result("clip-noise-2", 2.0, 4.0, _enforced(8.0, 4.6)),
         {**_result("clip-noise-0.5", 0.5, 40.0, _enforced(8.0, None, "E_BUDGET: device 0 refused round 0"), pearson=0.0),
-         "attacks": [], "accuracy_after": math.nan},
-    ]
+         "attacks": [], "accuracy_after": None},
+    )]
     study = {"board": "mps2-an386", "dataset": "basic_motions", "devices": 2, "rounds": 3}
     rows = {r[0]: r for r in enforcement_rows(results, study)}
     assert rows["old"][5:] == ["unknown", "unknown", "unknown", "ran"]
@@ -73,7 +75,7 @@ def test_the_report_puts_what_the_device_enforced_next_to_what_the_server_asked(
     assert rows["clip-noise-2"][5:] == ["8 (1e-05)", "4.6", "emulator host (functional test)", "ran"]
     assert rows["clip-noise-0.5"][-1] == "E_BUDGET" and rows["clip-noise-0.5"][6] == "unknown"
     # A refused setting released nothing: it is neither recommended nor counted as leaking; the text says why.
-    assert recommend(results)["name"] != "clip-noise-0.5"
+    assert recommend(results).name != "clip-noise-0.5"
     assert any("refused 1 setting(s)" in line and "clip-noise-0.5" in line for line in impact_text(results))
     assert "refused by the device" in markdown_summary(results)
     write_report(results, study, tmp_path)

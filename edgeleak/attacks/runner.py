@@ -17,7 +17,7 @@ from edgeleak.attacks.base import get_attack
 from edgeleak.attacks.targets import aggregate_targets, capture_model, server_knowledge, update_targets
 from edgeleak.capture.records import CaptureWarning, read_records
 from edgeleak.capture.store import TRUTH_FILE, TruthRecord, load_capture
-from edgeleak.errors import EdgeleakError
+from edgeleak.errors import EdgeleakError, NotApplicable
 from edgeleak.fl.features import cut_features
 from edgeleak.scoring.plots import plot_overlay
 from edgeleak.scoring.score import RecordScore, ScoreSummary, score_record, summarise
@@ -133,7 +133,8 @@ def run_attack(capture_path: Path, attack_name: str, out: Path, *, truth_path: P
             saved[f"{key}_labels"] = result.labels
     seconds = time.perf_counter() - start
     if not scores:
-        raise EdgeleakError(f"attack {attack_name} applies to no update in {capture_path}: {skipped[0] if skipped else 'empty capture'}")
+        reason = skipped[0] if skipped else "empty capture"
+        raise NotApplicable(f"attack {attack_name} applies to no update in {capture_path}: {reason}", reason)
     run = AttackRun(attack_name, tuple(scores), tuple(skipped), summarise(scores), seconds)
     _write(out, run, saved)
     return run

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import tempfile
 import warnings
@@ -11,8 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from edgeleak import strict_json
-from edgeleak.errors import EdgeleakError
+from edgeleak.errors import EdgeleakError, NotApplicable
 
 POLICY_KEYS = {
     "max_pearson_r": "no reconstruction may correlate more than this with its original",
@@ -73,24 +71,25 @@ def load_policy(path: Path) -> Policy:
 
 
 def _from_study(target: Path, policy: Policy) -> list[Measured]:
-    from edgeleak.study.report import label_leakage, leakage, refused
+    from edgeleak.scoring.leakage import label_leakage, leakage
+    from edgeleak.study.results import read_results
 
-    from edgeleak.study.runner import INFINITE_KEYS, MISSING_KEYS
-
-    results = [strict_json.restore(r, infinite=INFINITE_KEYS, missing=MISSING_KEYS)
-               for r in json.loads((target / "results.json").read_text())["settings"]]
-    names = [r["name"] for r in results]
+    try:
+        results = read_results((target / "results.json").read_text())
+    except (KeyError, TypeError, ValueError) as exc:
+        raise EdgeleakError(f"{target / 'results.json'} is not a study's results ({type(exc).__name__}: {exc})") from None
+    names = [r.name for r in results]
     if policy.settings:
         missing = [s for s in policy.settings if s not in names]
         if missing:
             raise EdgeleakError(f"the study in {target} has no setting {', '.join(missing)}")
-        results = [r for r in results if r["name"] in policy.settings]
+        results = [r for r in results if r.name in policy.settings]
     # A setting the devices' floor refused released nothing: there is nothing to hold against the policy.
     from edgeleak.study.report_audit import audit_violations
 
     audit = {line.split(": ", 1)[0]: line for line in audit_violations(results)}
-    return [Measured(r["name"], leakage(r), label_leakage(r), r["epsilon"], r["measured_success"], r["accuracy_after"],
-                     audit.get(r["name"], "")) for r in results if not refused(r)]
+    return [Measured(r.name, leakage(r), label_leakage(r), r.epsilon, r.measured_success, r.accuracy_after,
+                     audit.get(r.name, "")) for r in results if not r.refused]
 
 
 def _from_capture(target: Path) -> list[Measured]:
@@ -112,10 +111,8 @@ def _from_capture(target: Path) -> list[Measured]:
         for attack in ("analytic", "labels"):
             try:
                 run = run_attack(target, attack, Path(tmp) / attack)
-            except EdgeleakError as exc:
-                if "applies to no update" in str(exc):
-                    continue
-                raise
+            except NotApplicable:
+                continue
             values = [s.pearson for s in run.scores if s.pearson == s.pearson]
             pearson = max([pearson, *values])
             label = max(label, run.summary.label_accuracy[0] if run.summary.label_accuracy[0] == run.summary.label_accuracy[0] else 0.0)

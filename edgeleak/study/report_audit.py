@@ -5,27 +5,25 @@ violations that make the study fail."""
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from edgeleak.study.results import SettingResult
 
 
-def audited(results: list[dict]) -> list[dict]:
+def audited(results: list[SettingResult]) -> list[SettingResult]:
     """The settings whose devices were audited, in σ order."""
-    found = [r for r in results if r.get("epsilon_audit")]
-    return sorted(found, key=lambda r: float(r["epsilon_audit"]["noise_multiplier"]))
+    return sorted((r for r in results if r.epsilon_audit), key=lambda r: r.epsilon_audit.noise_multiplier)
 
 
-def audit_violated(audit: dict) -> bool:
-    accounted = audit["accounted_epsilon"]
-    return audit["one_run"]["epsilon"] > accounted or audit["gdp"]["epsilon_lower"] > accounted
-
-
-def audit_violations(results: list[dict]) -> list[str]:
+def audit_violations(results: list[SettingResult]) -> list[str]:
     """One line per setting whose audited ε exceeds the ε its devices accounted."""
     lines = []
     for r in audited(results):
-        a = r["epsilon_audit"]
-        if audit_violated(a):
-            lines.append(f"{r['name']}: audited epsilon >= {max(a['one_run']['epsilon'], a['gdp']['epsilon_lower']):.3f} "
-                         f"> accounted {a['accounted_epsilon']:.3f} per release")
+        a = r.epsilon_audit
+        if a.violated:
+            lines.append(f"{r.name}: audited epsilon >= {max(a.one_run.epsilon, a.gdp.epsilon_lower):.3f} "
+                         f"> accounted {a.accounted_epsilon:.3f} per release")
     return lines
 
 
@@ -33,20 +31,19 @@ AUDIT_HEADERS = ["setting", "σ", "C", "canaries", "accounted ε", "audited ε �
                  "μ measured (accounted)", "confidence", "verdict"]
 
 
-def audit_rows(results: list[dict]) -> list[list[str]]:
+def audit_rows(results: list[SettingResult]) -> list[list[str]]:
     from edgeleak.study.report import _fmt
 
     rows = []
     for r in audited(results):
-        a = r["epsilon_audit"]
-        rows.append([r["name"], _fmt(a["noise_multiplier"]), _fmt(a["clip_norm"]), str(a["canaries"]),
-                     _fmt(a["accounted_epsilon"]), _fmt(a["one_run"]["epsilon"]), _fmt(a["gdp"]["epsilon_lower"]),
-                     f"{_fmt(a['gdp']['mu'])} ({_fmt(a['mu_accounted'])})", f"{float(a['confidence']):.0%}",
-                     "VIOLATION" if audit_violated(a) else "consistent"])
+        a = r.epsilon_audit
+        rows.append([r.name, _fmt(a.noise_multiplier), _fmt(a.clip_norm), str(a.canaries), _fmt(a.accounted_epsilon),
+                     _fmt(a.one_run.epsilon), _fmt(a.gdp.epsilon_lower), f"{_fmt(a.gdp.mu)} ({_fmt(a.mu_accounted)})",
+                     f"{a.confidence:.0%}", "VIOLATION" if a.violated else "consistent"])
     return rows
 
 
-def audit_plot(results: list[dict]) -> str | None:
+def audit_plot(results: list[SettingResult]) -> str | None:
     """Accounted and audited ε of one release against σ (base64 PNG), or None without audits."""
     rows = audited(results)
     if not rows:
@@ -58,13 +55,14 @@ def audit_plot(results: list[dict]) -> str | None:
 
     from edgeleak.study.report_plots import png as _png
 
-    sigmas = [float(r["epsilon_audit"]["noise_multiplier"]) for r in rows]
-    level = f"{float(rows[0]['epsilon_audit']['confidence']):.0%}"
+    audits = [r.epsilon_audit for r in rows]
+    sigmas = [a.noise_multiplier for a in audits]
+    level = f"{audits[0].confidence:.0%}"
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
-    ax.loglog(sigmas, [r["epsilon_audit"]["accounted_epsilon"] for r in rows], "o-", label="accounted by the devices")
-    ax.loglog(sigmas, [max(r["epsilon_audit"]["gdp"]["epsilon_lower"], 1e-3) for r in rows], "s--",
+    ax.loglog(sigmas, [a.accounted_epsilon for a in audits], "o-", label="accounted by the devices")
+    ax.loglog(sigmas, [max(a.gdp.epsilon_lower, 1e-3) for a in audits], "s--",
               label=f"audited ≥ (Gaussian DP, {level})")
-    ax.loglog(sigmas, [max(r["epsilon_audit"]["one_run"]["epsilon"], 1e-3) for r in rows], "^:",
+    ax.loglog(sigmas, [max(a.one_run.epsilon, 1e-3) for a in audits], "^:",
               label=f"audited ≥ (one run, {level})")
     ax.set_xlabel("noise multiplier σ")
     ax.set_ylabel("ε of one release")
@@ -72,7 +70,7 @@ def audit_plot(results: list[dict]) -> str | None:
     return _png(fig)
 
 
-def audit_html(results: list[dict]) -> str:
+def audit_html(results: list[SettingResult]) -> str:
     rows = audit_rows(results)
     if not rows:
         return ""

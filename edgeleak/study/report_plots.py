@@ -6,6 +6,10 @@ from __future__ import annotations
 import base64
 import io
 import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from edgeleak.study.results import SettingResult
 
 
 def png(fig) -> str:
@@ -34,9 +38,10 @@ def _band(ax, xs, values, intervals, style: str, label: str) -> None:
     ax.fill_between(xs, lows, highs, alpha=0.2)
 
 
-def sweep_plots(results: list[dict]) -> dict[str, str]:
+def sweep_plots(results: list[SettingResult]) -> dict[str, str]:
     """Leakage, accuracy, ε and the ReRo check against the noise multiplier σ of the clip-plus-noise settings."""
-    from edgeleak.study.report import _attack_figure, clip_only, label_leakage, leakage, noise_sweep
+    from edgeleak.scoring.leakage import attack_figure, label_leakage, leakage
+    from edgeleak.study.report import clip_only, noise_sweep
 
     sweep = noise_sweep(results)
     if not sweep:
@@ -46,9 +51,9 @@ def sweep_plots(results: list[dict]) -> dict[str, str]:
     plots = {}
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     ax.set_xscale("log")
-    for key, fallback, style, label in (("worst_pearson", "max_pearson", "o-", "worst case: best-reconstructed window's r"),
-                                        ("median_pearson", "pearson", "^-", "typical: median window's r")):
-        figures = [_attack_figure(r, key, fallback) for _, r in sweep]
+    for key, style, label in (("worst_pearson", "o-", "worst case: best-reconstructed window's r"),
+                              ("median_pearson", "^-", "typical: median window's r")):
+        figures = [attack_figure(r, key) for _, r in sweep]
         _band(ax, sigmas, [f[0] for f in figures], [f[1] for f in figures], style, label)
     ax.plot(sigmas, [label_leakage(r) for _, r in sweep], "s--", label="label accuracy")
     baseline = clip_only(results)
@@ -61,25 +66,25 @@ def sweep_plots(results: list[dict]) -> dict[str, str]:
     plots["leakage"] = png(fig)
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     ax.set_xscale("log")
-    _band(ax, sigmas, [r["accuracy_after"] for _, r in sweep],
-          [(r.get("intervals") or {}).get("accuracy_after") for _, r in sweep], "o-", "after on-device training")
-    ax.plot(sigmas, [r["accuracy_before"] for _, r in sweep], ":", color="grey", label="base model")
+    _band(ax, sigmas, [r.accuracy_after for _, r in sweep],
+          [r.intervals.get("accuracy_after") for _, r in sweep], "o-", "after on-device training")
+    ax.plot(sigmas, [r.accuracy_before for _, r in sweep], ":", color="grey", label="base model")
     ax.set_xlabel("noise multiplier σ")
     ax.set_ylabel("held-out accuracy (95% band over seeds)")
     ax.set_ylim(-0.05, 1.05)
     ax.legend(fontsize=7)
     plots["accuracy"] = png(fig)
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
-    ax.loglog(sigmas, [r["epsilon"] for _, r in sweep], "o-", label="ε per window (PLD)")
-    ax.loglog(sigmas, [r.get("epsilon_user", math.nan) for _, r in sweep], "x--", label="ε per user, whole session")
+    ax.loglog(sigmas, [r.epsilon for _, r in sweep], "o-", label="ε per window (PLD)")
+    ax.loglog(sigmas, [r.epsilon_user for _, r in sweep], "x--", label="ε per user, whole session")
     ax.set_xlabel("noise multiplier σ")
-    ax.set_ylabel(f"ε at δ = {sweep[0][1]['delta']:g}")
+    ax.set_ylabel(f"ε at δ = {sweep[0][1].delta:g}")
     ax.legend(fontsize=7)
     plots["epsilon"] = png(fig)
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
-    ax.semilogx(sigmas, [r["rero_bound"] for _, r in sweep], "o-", label="ReRo bound on per-window success")
-    ax.semilogx(sigmas, [r["measured_success"] for _, r in sweep], "s--", label="measured per-window success")
-    ax.semilogx(sigmas, [r.get("measured_success_lower", 0.0) for _, r in sweep], "v:", label="its lower confidence bound")
+    ax.semilogx(sigmas, [r.rero_bound for _, r in sweep], "o-", label="ReRo bound on per-window success")
+    ax.semilogx(sigmas, [r.measured_success for _, r in sweep], "s--", label="measured per-window success")
+    ax.semilogx(sigmas, [r.measured_success_lower for _, r in sweep], "v:", label="its lower confidence bound")
     ax.set_xlabel("noise multiplier σ")
     ax.set_ylabel("reconstruction success rate")
     ax.set_ylim(-0.05, 1.05)
@@ -88,7 +93,7 @@ def sweep_plots(results: list[dict]) -> dict[str, str]:
     return plots
 
 
-def frontier_plots(results: list[dict], recommended: dict | None) -> dict[str, str]:
+def frontier_plots(results: list[SettingResult], recommended: SettingResult | None) -> dict[str, str]:
     """Accuracy against ε (settings with a finite ε) and against worst-case leakage (every setting that ran)."""
     from edgeleak.study.report import leakage, ran
 
@@ -98,19 +103,19 @@ def frontier_plots(results: list[dict], recommended: dict | None) -> dict[str, s
     plt = _pyplot()
     plots = {}
     for key, xs_of, xlabel, keep in (
-            ("frontier_epsilon", lambda r: r["epsilon"], "ε per window at δ (log)", lambda r: math.isfinite(r["epsilon"])),
+            ("frontier_epsilon", lambda r: r.epsilon, "ε per window at δ (log)", lambda r: math.isfinite(r.epsilon)),
             ("frontier_leakage", leakage, "worst-case leakage: best-reconstructed window's r", lambda r: True)):
         shown = [r for r in results if keep(r)]
         if not shown:
             continue
         fig, ax = plt.subplots(figsize=(5.5, 3.4))
         for r in shown:
-            iv = (r.get("intervals") or {}).get("accuracy_after")
-            err = [[r["accuracy_after"] - iv[0]], [iv[1] - r["accuracy_after"]]] if iv and None not in iv else None
-            star = recommended is not None and r["name"] == recommended["name"]
-            ax.errorbar([xs_of(r)], [r["accuracy_after"]], yerr=err, fmt="*" if star else "o",
+            iv = r.intervals.get("accuracy_after")
+            err = [[r.accuracy_after - iv[0]], [iv[1] - r.accuracy_after]] if iv and None not in iv else None
+            star = recommended is not None and r.name == recommended.name
+            ax.errorbar([xs_of(r)], [r.accuracy_after], yerr=err, fmt="*" if star else "o",
                         markersize=12 if star else 5, color="tab:red" if star else "tab:blue", capsize=2)
-            ax.annotate(r["name"], (xs_of(r), r["accuracy_after"]), fontsize=6, xytext=(3, 3), textcoords="offset points")
+            ax.annotate(r.name, (xs_of(r), r.accuracy_after), fontsize=6, xytext=(3, 3), textcoords="offset points")
         if key == "frontier_epsilon":
             ax.set_xscale("log")
         ax.set_xlabel(xlabel)

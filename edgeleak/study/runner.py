@@ -10,18 +10,16 @@ import math
 import shutil
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from edgeleak import strict_json
 from edgeleak.boards import load_boards
 from edgeleak.capture.records import CaptureWarning
 from edgeleak.data import load_dataset
 from edgeleak.device.model_dir import load_model_dir
-from edgeleak.errors import EdgeleakError
+from edgeleak.errors import EdgeleakError, NotApplicable
 from edgeleak.fl.session import FloorRefusal, SessionPlan, run_session
 from edgeleak.privacy.accounting import privacy_spend
 from edgeleak.privacy.canary_audit import AuditPlan, AuditResult, audit_board
@@ -30,74 +28,11 @@ from edgeleak.privacy.rero import prior_success_rate, rero_bound, success_lower_
 from edgeleak.quantize.artifact import read_head
 from edgeleak.scoring.metrics import SUCCESS_PEARSON
 from edgeleak.study.config import Setting, StudyConfig
+from edgeleak.study.results import AttackResult, Enforcement, SettingResult, dumps, read_result
 from edgeleak.study.seeds import combine_seeds
 from edgeleak.train.config import NoiseMode
 
 RESULT_FILE = "result.json"
-
-
-@dataclass(frozen=True)
-class AttackResult:
-    attack: str
-    records: int
-    success_rate: float
-    success_interval: tuple[float, float]
-    pearson: float
-    max_pearson: float
-    label_accuracy: float
-    feature_error: float
-    seconds_per_record: float
-    not_applicable: str  # why the attack did not run ("" when it ran)
-    label_baseline: float = float("nan")  # the best blind guess's label accuracy for the same batches
-    windows: int = 0  # true windows behind the records it reconstructed windows for
-    window_successes: int = 0  # of those, reconstructed at r >= SUCCESS_PEARSON (success counted per window)
-    window_success_rate: float = 0.0
-    window_success_interval: tuple[float, float] = (0.0, 1.0)
-    median_pearson: tuple[float, float, float] = (float("nan"),) * 3  # the typical window: median r and 95% interval
-    worst_pearson: float = float("nan")  # the best-reconstructed window's r: the worst case for its user
-
-
-@dataclass(frozen=True)
-class Enforcement:
-    """What the setting's devices enforced, as they reported it; None: unknown (firmware before protocol 2)."""
-
-    build_floor: dict | None  # the floor the firmware was built with ({"epsilon", "delta"}); None: none
-    floor_epsilon: float | None  # ε_max the devices report (0: no floor)
-    floor_delta: float | None
-    entropy: str | None  # the PRNG key's source ("emulator host" under QEMU: a functional test only)
-    testing_build: bool | None
-    epsilon_spent: float | None  # the most ε any device reported spent after a release, on the samples it held
-    refused: str  # the device's refusal ("E_BUDGET: ..."), "" when every round ran
-
-
-@dataclass(frozen=True)
-class SettingResult:
-    name: str
-    model: str
-    classes: int
-    config: dict
-    accuracy_before: float
-    accuracy_after: float
-    epsilon: float  # PLD, at delta
-    epsilon_rdp: float
-    delta: float
-    privacy_unit: str
-    kappa: float  # prior success rate
-    rero_bound: float
-    measured_success: float  # best attack's success rate
-    bound_violated: bool  # a measured success's one-sided lower bound (Bonferroni over the attacks) above the bound
-    attacks: tuple[AttackResult, ...]
-    seconds: float
-    examples: dict  # attack -> path of an example plot
-    enforced: Enforcement | None = None
-    epsilon_audit: AuditResult | None = None  # the audit of the devices' ε for one release (None: not audited)
-    measured_success_lower: float = 0.0  # the largest one-sided 95% lower bound of an attack's success rate
-    seed: int = 0
-    epsilon_user: float = math.inf  # per user (device) over the rounds it took part in; ∞: not accounted
-    releases_per_window: int = 0  # the most updates any one window was in (the per-window ε composes over these)
-    participations: int = 0  # the most rounds any one device took part in (the per-user ε composes over these)
-    boards: dict = dataclasses.field(default_factory=dict)  # board name -> devices on it
-    aggregate: bool = False  # the attacks saw only each round's sum (secure aggregation)
 
 
 def _model_dir(root: Path, name: str, dataset, epochs: int) -> Path:
@@ -113,20 +48,19 @@ def _attack(capture: Path, attack: str, out: Path, limit: int | None, aggregate:
     from edgeleak.attacks.runner import run_attack
 
     try:
-        run = run_attack(capture, attack, out, limit=limit, aggregate=aggregate)
-    except EdgeleakError as exc:
-        if "applies to no update" not in str(exc):
-            raise
+        run = run_attack(capture, attack, out, limit=limit, aggregate=aggregate, plots=1)  # one example per attack
+    except NotApplicable as exc:
         return AttackResult(attack, 0, 0.0, (0.0, 1.0), float("nan"), float("nan"), float("nan"), float("nan"), 0.0,
-                            str(exc).split(": ", 1)[-1])
+                            exc.reason)
     s = run.summary
     pearsons = [r.pearson for r in run.scores if r.pearson == r.pearson]
     return AttackResult(attack, s.records, s.success_rate, s.success_interval, s.pearson[0],
                         max(pearsons) if pearsons else float("nan"), s.label_accuracy[0], s.feature_error[0],
                         run.seconds / max(1, s.records), "",
                         s.label_baseline if s.label_baseline is not None else float("nan"), s.windows,
-                        s.window_successes, s.window_success_rate, s.window_success_interval, s.median_pearson,
-                        s.worst_pearson)
+                        s.window_successes, s.window_success_rate, s.window_success_interval, s.median_pearson[0],
+                        s.worst_pearson, intervals={"median_pearson": s.median_pearson[1:],
+                                                    "label_accuracy": s.label_accuracy[1:]})
 
 
 def enforcement_of(capture: Path, floor, refused: str = "") -> Enforcement:
@@ -266,22 +200,15 @@ def _epsilon_audit(setting: Setting, study: StudyConfig, board, model_path: Path
     return result
 
 
-def _to_json(result: SettingResult) -> dict:
-    raw = json.loads(json.dumps(dataclasses.asdict(result), default=float))
-    if result.epsilon_audit is not None:
-        raw["epsilon_audit"]["violated"] = result.epsilon_audit.violated
-    return raw
-
-
-def _write(path: Path, result: dict) -> None:
+def _write(path: Path, result: SettingResult) -> None:
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(strict_json.dumps(result, indent=2))
+    tmp.write_text(dumps(result))
     tmp.replace(path)
 
 
-def run_study(study: StudyConfig, out: Path, progress: Callable[[str], None] = lambda _: None) -> list[dict]:
-    """Run every setting and seed not already finished in ``out``; return every setting's result over its seeds (as
-    JSON-ready dicts, ``edgeleak.study.seeds.combine_seeds``)."""
+def run_study(study: StudyConfig, out: Path, progress: Callable[[str], None] = lambda _: None) -> list[SettingResult]:
+    """Run every setting and seed not already finished in ``out``; return every setting's result over its seeds
+    (``edgeleak.study.seeds.combine_seeds``)."""
     dataset = load_dataset(study.dataset)
     out.mkdir(parents=True, exist_ok=True)
     (out / "study.json").write_text(json.dumps(_to_json_config(study), indent=2))
@@ -303,25 +230,13 @@ def run_study(study: StudyConfig, out: Path, progress: Callable[[str], None] = l
             seed_folder.mkdir(parents=True, exist_ok=True)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", CaptureWarning)
-                result = _to_json(run_setting(setting, study, out, seed_folder, dataset, progress, seed))
+                result = run_setting(setting, study, out, seed_folder, dataset, progress, seed)
             _write(seed_done, result)
             per_seed.append(result)
         combined = combine_seeds(per_seed)
         _write(done, combined)
-        results.append(read_result(strict_json.dumps(combined)))
+        results.append(combined)
     return results
-
-
-INFINITE_KEYS = ("epsilon", "epsilon_rdp", "epsilon_spent", "accounted_epsilon", "twin_epsilon",
-                 "epsilon_lower", "epsilon_user")  # null in the files: unbounded
-MISSING_KEYS = ("accuracy_before", "accuracy_after", "kappa", "rero_bound", "measured_success", "seconds", "success_rate",
-                "success_interval", "pearson", "max_pearson", "label_accuracy", "label_baseline", "feature_error",
-                "seconds_per_record", "accuracy_gain", "median_pearson", "worst_pearson")  # null in the files: not measured
-
-
-def read_result(text: str) -> dict:
-    """A setting's result as written by the study (strict JSON, docs/study.md), with inf and nan restored."""
-    return strict_json.restore(json.loads(text), infinite=INFINITE_KEYS, missing=MISSING_KEYS)
 
 
 def _to_json_config(study: StudyConfig) -> dict:
