@@ -18,7 +18,7 @@ from edgeleak.train.oracle import train_round
 CONFIG = TrainConfig(learning_rate=0.1, batch_size=4, local_steps=2)
 
 
-def _check_capture_against_oracle(capture, model):
+def _check_capture_against_oracle(capture, model, rtol=1e-5):
     shapes = [tuple(s) for s in capture.session["head_shapes"]]
     truth = {(t.device, t.round): t for t in capture.truth()}
     for u in capture.updates:
@@ -27,7 +27,7 @@ def _check_capture_against_oracle(capture, model):
         config = TrainConfig(**{**CONFIG.__dict__, "round": u.round})
         oracle = train_round(layers, cut_features(model, t.inputs), t.labels, config)
         for got, want in zip(u.tensors, oracle.delta):
-            assert np.linalg.norm(got - want) <= 1e-5 * np.linalg.norm(want)
+            assert np.linalg.norm(got - want) <= rtol * np.linalg.norm(want)
     for r in range(len(capture.globals) - 1):
         updates = [u for u in capture.updates if u.round == r]
         expected = fedavg(list(capture.globals[r].tensors), [(u.meta.samples, list(u.tensors)) for u in updates])
@@ -111,7 +111,8 @@ def test_client_sampling_on_a_mixed_fleet_captures_only_the_picked_devices(zoo_m
         expected = [share[(turn * 3 + i) % len(share)] for turn in range(len(sent)) for i in range(3)]
         got = [int(np.flatnonzero((basic_motions.x_train == w).all(axis=(1, 2)))[0]) for t in sent for w in t.windows]
         assert got == expected
-    _check_capture_against_oracle(capture, model)
+    # float32 on two machines, one update as small as 1e-3 in norm: agreement to 1e-4 of it
+    _check_capture_against_oracle(capture, model, rtol=1e-4)
 
 
 def test_a_plan_samples_no_more_devices_than_it_has():

@@ -95,6 +95,11 @@ def _refused_result(setting: Setting, dataset, spend, enforced: Enforcement, sec
         seconds=seconds, examples={}, enforced=enforced)
 
 
+ACCURACY_ROUNDS = 5
+"""A session's accuracy is the mean held-out accuracy of its last five rounds' global models: with single-sample
+updates the global model's accuracy swings from round to round, and one round's figure is a draw from that swing."""
+
+
 def _boards(study: StudyConfig) -> list:
     """The study's board for its first ``emulated_devices`` devices, the stand-in for the others."""
     boards = load_boards()
@@ -160,7 +165,8 @@ def run_setting(setting: Setting, study: StudyConfig, root: Path, out: Path, dat
     return SettingResult(
         name=setting.name, model=setting.model, classes=dataset.num_classes,
         config={k: (v.name.lower() if hasattr(v, "name") else v) for k, v in dataclasses.asdict(setting.config).items()},
-        accuracy_before=summary.initial_accuracy, accuracy_after=summary.rounds[-1].accuracy,
+        accuracy_before=summary.initial_accuracy,
+        accuracy_after=float(np.mean([r.accuracy for r in summary.rounds[-ACCURACY_ROUNDS:]])),
         epsilon=spend.epsilon, epsilon_rdp=spend.epsilon_rdp, delta=spend.delta, privacy_unit=spend.unit,
         kappa=kappa, rero_bound=bound, measured_success=measured, bound_violated=lower > bound + 1e-9,
         measured_success_lower=lower,
