@@ -208,3 +208,11 @@ def test_policy_validation_and_uart_timing():
     assert (total.retransmissions, total.bad_frames) == (5, 1)
     tally = RequestTally("INFER", 9, 4, 1.5, 2, 1, 0, 1, 300, 0.2)
     assert "\n" not in tally.noisy_line() + tally.dead_line()
+
+
+def test_a_long_sense_is_awaited_for_its_recording_not_the_training_budget():
+    from edgeleak.link.retry import sense_budget
+
+    assert sense_budget(2, 1.0, 20.0) == 20.0  # short recordings keep the training budget
+    assert sense_budget(19, 1.0, 20.0) > 20.0  # 19 one-second windows would have outlasted it
+    assert sense_budget(60, 1.0, 20.0) == pytest.approx(92.0) and sense_budget(60, 0.5, 20.0) == pytest.approx(47.0)

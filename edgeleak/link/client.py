@@ -21,7 +21,7 @@ from edgeleak.link.messages import (PART_DATA_MAX, DeviceInfo, DeviceStats, Infe
 from edgeleak.link.outgoing import ChunkSize, Outgoing
 from edgeleak.link.packet import MAX_BODY, MAX_CHUNK_DATA, FrameSplitter, PacketError, decode_frame
 from edgeleak.link.replies import ReplyAssembler, Result, Seen
-from edgeleak.link.retry import LinkCounters, RequestTally, RetryPolicy
+from edgeleak.link.retry import SENSE_WINDOW_SECONDS, LinkCounters, RequestTally, RetryPolicy, sense_budget
 from edgeleak.link.serial_port import open_serial
 from edgeleak.train.config import TrainConfig
 from edgeleak.train.update import Update, UpdateFormatError, parse_update
@@ -128,12 +128,19 @@ class DeviceClient:
         reply = self.request(MsgType.SAMPLE, struct.pack("<B3x", label) + input_bytes, MsgType.ACK)
         return struct.unpack_from("<H", reply)[0] if len(reply) >= 2 else -1
 
-    def sense(self, label: int, windows: int, mean: np.ndarray, std: np.ndarray) -> int:
-        """Sensor mode: the board records ``windows`` windows from its own sensor as samples of ``label``."""
+    def sense(self, label: int, windows: int, mean: np.ndarray, std: np.ndarray, *,
+              window_seconds: float = SENSE_WINDOW_SECONDS) -> int:
+        """Sensor mode: the board records ``windows`` windows from its own sensor as samples of ``label``; the reply
+        is awaited for as long as the recording takes (``sense_budget``), not the training budget."""
         mean = np.asarray(mean, "<f4")
         std = np.asarray(std, "<f4")
         body = struct.pack("<BBH", label, len(mean), windows) + mean.tobytes() + std.tobytes()
-        reply = self.request(MsgType.SENSE, body, MsgType.ACK)
+        saved = self.policy
+        self.policy = dataclasses.replace(saved, slow_compute=sense_budget(windows, window_seconds, saved.slow_compute))
+        try:
+            reply = self.request(MsgType.SENSE, body, MsgType.ACK)
+        finally:
+            self.policy = saved
         return struct.unpack_from("<H", reply)[0] if len(reply) >= 2 else -1
 
     def clear_samples(self) -> None:

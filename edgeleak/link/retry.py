@@ -107,3 +107,13 @@ class RequestTally:
                 f"{self.seconds:.1f} s ({self.bad_frames} bad frames, {self.device_crc_errors} CRC errors reported by the "
                 f"device, {self.damaged_replies} damaged replies, {self.timeouts} timeouts, {self.bytes_received} bytes "
                 f"received); check the cable and the baud rate")
+
+
+SENSE_WINDOW_SECONDS = 1.0
+"""What recording one window takes by default: a model window of about 100 steps at the IMUs' 100 Hz."""
+
+
+def sense_budget(windows: int, window_seconds: float, minimum: float) -> float:
+    """How long a SENSE of ``windows`` windows may take before its reply: the recording with half again for a slow
+    sensor, never less than ``minimum`` (the training budget)."""
+    return max(minimum, 1.5 * windows * window_seconds + 2.0)

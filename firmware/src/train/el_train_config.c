@@ -50,7 +50,7 @@ void el_train_config_decode(el_train_config *c, const uint8_t body[EL_CONFIGURE_
     c->round = rd32(body + 40);
 }
 
-static int finite(float f) { return f == f && f - f == 0.0f; }
+static int is_finite_f32(float f) { return f == f && f - f == 0.0f; }
 
 el_cfg_status el_train_config_check_range(const el_train_config *c, uint16_t max_batch)
 {
@@ -65,10 +65,10 @@ el_cfg_status el_train_config_check_range(const el_train_config *c, uint16_t max
         || c->sparsify > EL_SPARSE_RANDOM || c->encoding > EL_ENC_INT8 || c->has_seed > 1u) {
         return EL_CFG_RANGE;
     }
-    if (!finite(c->clip_norm) || !(c->clip_norm >= 0.0f) || (uses_norm && !(c->clip_norm > 0.0f))) {
+    if (!is_finite_f32(c->clip_norm) || !(c->clip_norm >= 0.0f) || (uses_norm && !(c->clip_norm > 0.0f))) {
         return EL_CFG_RANGE;
     }
-    if (!finite(c->noise_mult) || !(c->noise_mult >= 0.0f)) {
+    if (!is_finite_f32(c->noise_mult) || !(c->noise_mult >= 0.0f)) {
         return EL_CFG_RANGE;
     }
     if (c->noise_mode == EL_NOISE_EVERY_STEP && c->noise_kind != EL_NOISE_NONE && c->clip_mode != EL_CLIP_EXAMPLE) {
