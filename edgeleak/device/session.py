@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 
 from edgeleak.boards.config import Board

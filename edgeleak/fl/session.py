@@ -28,6 +28,8 @@ from edgeleak.errors import EdgeleakError
 from edgeleak.fl.fedavg import accuracy, fedavg, layers_from_params
 from edgeleak.fl.features import cut_features
 from edgeleak.link.client import DeviceError, LinkTimeout
+from edgeleak.link.link_errors import PortLost
+from edgeleak.link.serial_port import reopen_serial
 from edgeleak.link.faults import FaultSpec
 from edgeleak.link.messages import ErrorCode
 from edgeleak.link.retry import LinkCounters
@@ -38,6 +40,8 @@ from edgeleak.train.oracle import flatten_layers
 from edgeleak.train.update import Update
 
 ROUND_ATTEMPTS = 3
+REENUMERATE_WAIT = 15.0  # seconds a USB board may take to come back on its port after a reset
+BOOT_WAIT = 10.0  # seconds a board that has just reset may drop HELLOs while it boots
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,7 +133,7 @@ def _device_round(k: int, dev: DeviceSession, params: np.ndarray, inputs: np.nda
         try:
             if attempt:
                 client.port.reset_input_buffer()
-            boot_id = client.hello().boot_id
+            boot_id = (client.await_boot(BOOT_WAIT) if attempt else client.hello()).boot_id
             client.load_weights(params)
             client.clear_samples()
             for x, y in zip(inputs, labels):
@@ -145,6 +149,10 @@ def _device_round(k: int, dev: DeviceSession, params: np.ndarray, inputs: np.nda
             continue
         except LinkTimeout as exc:
             problem = str(exc)
+            continue
+        except PortLost as exc:  # a USB board that reset: wait for it to come back on its port, redo the round
+            problem = str(exc)
+            reopen_serial(client.port, wait=REENUMERATE_WAIT)
             continue
         meta = update.meta
         if meta.boot_id != boot_id:

@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from edgeleak.errors import EdgeleakError
-from edgeleak.link.link_errors import DeviceError, LinkGaveUp, LinkTimeout
+from edgeleak.link.link_errors import DeviceError, LinkGaveUp, LinkTimeout, PortLost
 from edgeleak.link.messages import (PART_DATA_MAX, DeviceInfo, DeviceStats, InferResult, MsgType, pack_resend,
                                     parse_info, parse_output, parse_part, parse_stats)
 from edgeleak.link.outgoing import ChunkSize, Outgoing
@@ -188,7 +188,28 @@ class DeviceClient:
         """Send a message and return the body of its reply, resending it (same sequence number) while the reply
         is damaged or missing. A body larger than a chunk goes in acknowledged chunks, each resent until the
         device holds it. ``seq`` reuses a sequence number (a retransmission); by default the next one is taken.
-        ``check`` raises ValueError for a body that cannot be the reply (taken for damage)."""
+        ``check`` raises ValueError for a body that cannot be the reply (taken for damage). A port that fails
+        under the link (a USB board that reset) raises PortLost."""
+        import serial
+
+        try:
+            return self._request(mtype, body, reply_type, seq=seq, check=check)
+        except (serial.SerialException, OSError) as exc:
+            raise PortLost(str(getattr(self.port, "port", self.port)), exc) from None
+
+    def await_boot(self, seconds: float) -> DeviceInfo:
+        """HELLO until the board answers, for up to ``seconds``: a board that is booting (or has just re-enumerated)
+        drops what it is sent until its link runs."""
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                return self.hello()
+            except LinkTimeout:
+                if time.monotonic() >= deadline:
+                    raise
+
+    def _request(self, mtype: MsgType, body: bytes, reply_type: MsgType, *, seq: int | None,
+                 check: Callable[[bytes], object] | None) -> bytes:
         seq = self._next_seq() if seq is None else seq
         out = Outgoing(mtype, seq, body, self._chunk.size)
         policy = self.policy
@@ -334,8 +355,7 @@ class DeviceClient:
             raise LinkTimeout("the device stopped taking input: a write to it timed out; "
                               "check that the firmware runs") from None
         except (serial.SerialException, OSError) as exc:
-            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise EdgeleakError(f"the link to the device failed: {text}") from None
+            raise PortLost(str(getattr(self.port, "port", self.port)), exc) from None
 
     def _read(self, seen: LinkCounters) -> list[Result]:
         """What the bytes waiting on the port (or arriving within one read timeout) add up to."""

@@ -28,3 +28,13 @@ class LinkGaveUp(LinkTimeout):
         super().__init__(tally.dead_line() if dead else tally.noisy_line())
         self.tally = tally
         self.dead = dead
+
+
+class PortLost(EdgeleakError):
+    """The port failed under the link (a USB board that reset re-enumerates: its port vanishes and comes back);
+    the caller may ``reopen_serial`` it and start the round again."""
+
+    def __init__(self, port: str, cause: BaseException) -> None:
+        text = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
+        super().__init__(f"the port {port} failed ({text}); a board that resets comes back on its port after a while")
+        self.port = port

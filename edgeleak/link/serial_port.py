@@ -29,3 +29,28 @@ def open_serial(url: str, *, baud: int = 115200, timeout: float = 0.01):
         if "Connection refused" in text:
             raise EdgeleakError(f"nothing listens at {url}; is the emulator running?") from None
         raise EdgeleakError(f"cannot open serial port {url}: {text.splitlines()[0] if text else type(exc).__name__}") from None
+
+
+def reopen_serial(port, *, wait: float = 10.0, poll: float = 0.2) -> None:
+    """Close ``port`` and open it again by its name, retrying for up to ``wait`` seconds: a USB board that resets
+    leaves the bus and comes back (re-enumerates) under the same name, a ``/dev/serial/by-id`` link, after a while."""
+    import time
+
+    import serial
+
+    name = port.port
+    try:
+        port.close()
+    except (serial.SerialException, OSError):
+        pass
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            port.open()
+            port.reset_input_buffer()
+            return
+        except (serial.SerialException, OSError) as exc:
+            if time.monotonic() >= deadline:
+                raise EdgeleakError(f"the board did not come back on {name} within {wait:g} s "
+                                    f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+            time.sleep(poll)
