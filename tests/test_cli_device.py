@@ -103,3 +103,12 @@ def test_a_floor_that_cannot_be_enforced_stops_the_command_in_one_line(tmp_path,
 def test_study_refuses_an_unenforceable_floor_in_one_line(tmp_path):
     _one_line_error(_cli("study", "--quick", "--floor-epsilon", "nan", "--out", str(tmp_path / "s")), "finite number, got nan")
     assert not (tmp_path / "s").exists()
+
+
+def test_a_blank_pico_is_flashed_from_its_boot_rom_without_a_serial_port(zoo_models):
+    """The Pico uploads through picotool (no serial port before its first UF2); here the upload itself cannot run
+    (no registry, no board), and the one line says where it looked instead of 'no pico found on USB'."""
+    proc = _cli("flash", "--board", "pico", "--model", str(zoo_models["mlp"]))
+    _one_line_error(proc, "flashing pico on its boot ROM (hold BOOTSEL while plugging it in) failed")
+    proc = _cli("flash", "--board", "nano33ble", "--model", str(zoo_models["mlp"]))
+    _one_line_error(proc, "no nano33ble found on USB")  # a board uploaded over its serial port still needs one

@@ -28,6 +28,7 @@ _BOARD_SCHEMA = {
         "offline": {"type": "boolean"},
         "usb": {"type": "array", "items": {"type": "string", "pattern": "^[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}$"}},
         "baud": {"type": "integer", "minimum": 300},
+        "upload": {"enum": ["serial", "uf2"]},
         "qemu": {
             "type": "object", "required": ["machine"], "additionalProperties": False,
             "properties": {"machine": {"type": "string", "minLength": 1}},
@@ -77,6 +78,7 @@ class Board:
     baud: int
     qemu_machine: str | None
     floor: Floor | None = None  # the privacy floor its firmware is built with unless the command line says otherwise
+    upload: str = "serial"  # "uf2": flashed through its boot ROM's UF2 bootloader (picotool), no serial port needed
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,7 @@ def parse_boards(document: object, source: Path) -> BoardSet:
             offline=raw["offline"], usb_ids=usb, baud=raw.get("baud", 115200),
             qemu_machine=raw.get("qemu", {}).get("machine"),
             floor=Floor.from_json(raw["floor"], f"{source.name}: boards/{name}/floor") if "floor" in raw else None,
+            upload=raw.get("upload", "serial"),
         )
     default = document["default_board"]  # type: ignore[index]
     if default not in boards:

@@ -24,9 +24,13 @@ def flash_board(board: Board, model_path: Path, *, port: str | None = None, time
                             f"nothing to flash; 'edgeleak build' builds it and 'edgeleak infer'/'train' start it")
     check_build_flags(flags)
     model = load_model_dir(model_path)
-    upload_port = port or find_serial_port(board)
+    if port is None and board.upload == "uf2":
+        upload_port = None  # picotool finds the board in its boot ROM (BOOTSEL held, or reset into it from the sketch)
+    else:
+        upload_port = port or find_serial_port(board)
     source = write_model_source(model)
-    cmd = pio_command("run", "-d", str(FIRMWARE_DIR), "-e", board.pio_env, "-t", "upload", "--upload-port", upload_port)
+    cmd = pio_command("run", "-d", str(FIRMWARE_DIR), "-e", board.pio_env, "-t", "upload",
+                      *(("--upload-port", upload_port) if upload_port else ()))
     env = build_environ(build_dir=default_build_dir(model, flags).resolve(), model_c=source.resolve(), extra_flags=flags)
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
@@ -34,6 +38,7 @@ def flash_board(board: Board, model_path: Path, *, port: str | None = None, time
         raise EdgeleakError(f"uploading to {board.name} timed out after {timeout:.0f} s") from None
     if proc.returncode != 0:
         lines = [l for l in (proc.stdout + proc.stderr).splitlines() if "rror" in l] or ["pio run -t upload failed"]
-        raise EdgeleakError(f"flashing {board.name} on {upload_port} failed: {lines[-1].strip()} "
+        where = upload_port or "its boot ROM (hold BOOTSEL while plugging it in)"
+        raise EdgeleakError(f"flashing {board.name} on {where} failed: {lines[-1].strip()} "
                             f"(the first build needs the PlatformIO registry)")
-    return upload_port
+    return upload_port or "UF2 boot ROM"

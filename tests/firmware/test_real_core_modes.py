@@ -29,7 +29,7 @@ REAL_CORES = {
                   ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=softfp", "-mfpu=fpv4-sp-d16", "-funsigned-char"]),
     "nano33ble_rev1": ("arm-none-eabi-gcc", "arm-none-eabi-g++", "gnu11", "gnu++14",
                        ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=softfp", "-mfpu=fpv4-sp-d16", "-funsigned-char"]),
-    "pico": ("arm-none-eabi-gcc", "arm-none-eabi-g++", "gnu11", "gnu++14",
+    "pico": ("arm-none-eabi-gcc", "arm-none-eabi-g++", "gnu17", "gnu++17",
              ["-mcpu=cortex-m0plus", "-mthumb", "-mfloat-abi=soft"]),
     "nucleo-f446re": ("arm-none-eabi-gcc", "arm-none-eabi-g++", "gnu11", "gnu++17",
                       ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"]),
