@@ -50,7 +50,8 @@ def build_for_model(board: Board, model_path: Path, build_dir: Path | None = Non
     build_dir = build_dir or default_build_dir(model, flags)
     source = write_model_source(model)
     result = build_firmware(pio_env=board.pio_env, model_c=source, build_dir=build_dir, allow_registry=not board.offline,
-                            extra_flags=flags)
+                            extra_flags=flags,
+                            budget_kb={"RAM": board.ram_bytes // 1024, "FLASH": board.flash_bytes // 1024})
     budget = budget_of(board, model, result)
     problem = budget.problem()
     if problem:

@@ -32,8 +32,6 @@ SIZE_TOOLS = {"host": "size"}
 """``size`` binary per env; every other env is an arm-none-eabi target."""
 
 _OVERFLOW = re.compile(r"region `(\w+)' overflowed by (\d+) bytes")
-_BUDGET_KB = {"RAM": 256, "FLASH": 960}
-
 PIO_QUIET_ENV = {
     "PLATFORMIO_DISABLE_UPGRADE_CHECK": "true",  # the periodic check updates core packages from the registry
     "PLATFORMIO_SETTING_ENABLE_TELEMETRY": "no",
@@ -75,13 +73,15 @@ def measure(program: Path, pio_env: str) -> tuple[int, int]:
     return text + data, data + bss
 
 
-def _failure_message(pio_env: str, log: str) -> str:
+def _failure_message(pio_env: str, log: str, budget_kb: dict[str, int] | None = None) -> str:
+    """One line from a failed build's log; ``budget_kb`` (region -> KB) names the board's own limits."""
     m = _OVERFLOW.search(log)
     if m:
         region, by = m.group(1), int(m.group(2))
         what = "RAM" if region == "RAM" else "flash"
-        return "the model does not fit %s's %s (%d KB): %s overflowed by %d bytes" % (
-            pio_env, what, _BUDGET_KB.get(region, 0), region, by)
+        limit = (budget_kb or {}).get(region)
+        return "the model does not fit %s's %s%s: %s overflowed by %d bytes" % (
+            pio_env, what, " (%d KB)" % limit if limit else "", region, by)
     for line in log.splitlines():
         if "edgeleak:" in line:
             return line.strip()
@@ -121,7 +121,7 @@ def build_environ(*, build_dir: Path, model_c: Path, extra_flags: tuple[str, ...
 
 def build_firmware(*, pio_env: str, model_c: Path, build_dir: Path, jobs: int = 1,
                    allow_registry: bool = False, timeout: float = 600.0,
-                   extra_flags: tuple[str, ...] = ()) -> BuildResult:
+                   extra_flags: tuple[str, ...] = (), budget_kb: dict[str, int] | None = None) -> BuildResult:
     """Build ``pio_env`` with the generated model C file; raise EdgeleakError with one line on failure.
 
     ``extra_flags`` are compiler flags added to the env's (``PLATFORMIO_BUILD_FLAGS``), e.g. the privacy
@@ -145,7 +145,7 @@ def build_firmware(*, pio_env: str, model_c: Path, build_dir: Path, jobs: int = 
         raise EdgeleakError("firmware build for %s timed out after %.0f s" % (pio_env, timeout)) from exc
     seconds = time.monotonic() - start
     if proc.returncode != 0:
-        raise EdgeleakError(_failure_message(pio_env, proc.stdout + "\n" + proc.stderr))
+        raise EdgeleakError(_failure_message(pio_env, proc.stdout + "\n" + proc.stderr, budget_kb))
     program = _program_path(pio_env, build_dir)
     if not program.is_file():
         raise EdgeleakError("firmware build for %s produced no %s" % (pio_env, program))

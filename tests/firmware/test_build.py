@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 REGISTRY_ENVS = {  # env: (platform, board) of the PlatformIO board catalogue
     "nano33ble": ("nordicnrf52", "nano33ble"),
-    "pico": ("raspberrypi", "pico"),
+    "nano33ble_rev1": ("nordicnrf52", "nano33ble"),
+    "pico": ("https://github.com/maxgerhardt/platform-raspberrypi.git", "rpipico"),  # the arduino-pico core
     "esp32s3": ("espressif32", "esp32-s3-devkitc-1"),
     "nucleo-f446re": ("ststm32", "nucleo_f446re"),
 }
