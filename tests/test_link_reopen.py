@@ -17,7 +17,7 @@ from edgeleak.device.model_dir import load_model_dir
 from edgeleak.device.session import link_policy
 from edgeleak.errors import EdgeleakError
 from edgeleak.firmware.runners import host_board
-from edgeleak.fl.session import _device_round
+from edgeleak.fl.session import _device_round, await_boot
 from edgeleak.link.client import DeviceClient
 from edgeleak.link.link_errors import PortLost
 from edgeleak.link.serial_port import open_serial, reopen_serial
@@ -69,7 +69,7 @@ def test_a_port_that_vanishes_is_reported_and_reopened_by_name(usb_board):
     with pytest.raises(PortLost, match="usb-edgeleak_board-if00"):
         client.hello()
     reopen_serial(client.port, wait=5.0)
-    assert client.await_boot(5.0).boot_id != first
+    assert await_boot(client, 5.0).boot_id != first
     client.close()
 
 

@@ -124,6 +124,18 @@ def participants_by_round(plan: SessionPlan) -> list[np.ndarray]:
     return [np.sort(rng.choice(plan.devices, plan.participants, replace=False)) for _ in range(plan.rounds)]
 
 
+def await_boot(client, seconds: float):
+    """HELLO until the board answers (its INFO), for up to ``seconds``: a board that is booting (or has just come
+    back on its port) drops what it is sent until its link runs."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return client.hello()
+        except LinkTimeout:
+            if time.monotonic() >= deadline:
+                raise
+
+
 def _device_round(k: int, dev: DeviceSession, params: np.ndarray, inputs: np.ndarray, labels: np.ndarray,
                   config: TrainConfig, on_event: Event | None) -> tuple[Update, int]:
     """One device's round; redone when the device resets (a new boot id) or the link fails."""
@@ -133,7 +145,7 @@ def _device_round(k: int, dev: DeviceSession, params: np.ndarray, inputs: np.nda
         try:
             if attempt:
                 client.port.reset_input_buffer()
-            boot_id = (client.await_boot(BOOT_WAIT) if attempt else client.hello()).boot_id
+            boot_id = (await_boot(client, BOOT_WAIT) if attempt else client.hello()).boot_id
             client.load_weights(params)
             client.clear_samples()
             for x, y in zip(inputs, labels):

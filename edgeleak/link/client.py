@@ -21,11 +21,11 @@ from edgeleak.link.messages import (PART_DATA_MAX, DeviceInfo, DeviceStats, Infe
 from edgeleak.link.outgoing import ChunkSize, Outgoing
 from edgeleak.link.packet import MAX_BODY, MAX_CHUNK_DATA, FrameSplitter, PacketError, decode_frame
 from edgeleak.link.replies import ReplyAssembler, Result, Seen
-from edgeleak.link.retry import SENSE_WINDOW_SECONDS, LinkCounters, RequestTally, RetryPolicy, sense_budget
+from edgeleak.link.retry import (SENSE_WINDOW_SECONDS, LinkCounters, RequestTally, RetryPolicy, default_policy,
+                                 sense_budget)
 from edgeleak.link.serial_port import open_serial
 from edgeleak.train.config import TrainConfig
 from edgeleak.train.update import Update, UpdateFormatError, parse_update
-
 
 __all__ = ["DeviceClient", "DeviceError", "LinkCounters", "LinkGaveUp", "LinkTimeout", "RetryPolicy", "open_serial"]
 
@@ -41,12 +41,6 @@ class Waited:
 
     result: Result
     first_ours: float | None  # when the first valid frame of the reply came (the device had acted)
-
-
-def default_policy(port) -> RetryPolicy:
-    """A UART at the port's baud rate when it has one; the policy to use when nothing is known about the link."""
-    baud = getattr(port, "baudrate", None)
-    return RetryPolicy.for_uart(baud) if isinstance(baud, int) and baud > 0 else RetryPolicy()
 
 
 class DeviceClient:
@@ -196,17 +190,6 @@ class DeviceClient:
             return self._request(mtype, body, reply_type, seq=seq, check=check)
         except (serial.SerialException, OSError) as exc:
             raise PortLost(str(getattr(self.port, "port", self.port)), exc) from None
-
-    def await_boot(self, seconds: float) -> DeviceInfo:
-        """HELLO until the board answers, for up to ``seconds``: a board that is booting (or has just re-enumerated)
-        drops what it is sent until its link runs."""
-        deadline = time.monotonic() + seconds
-        while True:
-            try:
-                return self.hello()
-            except LinkTimeout:
-                if time.monotonic() >= deadline:
-                    raise
 
     def _request(self, mtype: MsgType, body: bytes, reply_type: MsgType, *, seq: int | None,
                  check: Callable[[bytes], object] | None) -> bytes:

@@ -117,3 +117,9 @@ def sense_budget(windows: int, window_seconds: float, minimum: float) -> float:
     """How long a SENSE of ``windows`` windows may take before its reply: the recording with half again for a slow
     sensor, never less than ``minimum`` (the training budget)."""
     return max(minimum, 1.5 * windows * window_seconds + 2.0)
+
+
+def default_policy(port) -> RetryPolicy:
+    """A UART at the port's baud rate when it has one; the policy to use when nothing is known about the link."""
+    baud = getattr(port, "baudrate", None)
+    return RetryPolicy.for_uart(baud) if isinstance(baud, int) and baud > 0 else RetryPolicy()

@@ -38,6 +38,15 @@ def _band(ax, xs, values, intervals, style: str, label: str) -> None:
     ax.fill_between(xs, lows, highs, alpha=0.2)
 
 
+def _unit_plot(fig, ax, xlabel: str, ylabel: str) -> str:
+    """Labels, a 0–1 y axis and the legend; the figure as a base64 PNG."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(-0.05, 1.05)
+    ax.legend(fontsize=7)
+    return png(fig)
+
+
 def sweep_plots(results: list[SettingResult]) -> dict[str, str]:
     """Leakage, accuracy, ε and the ReRo check against the noise multiplier σ of the clip-plus-noise settings."""
     from edgeleak.scoring.leakage import attack_figure, label_leakage, leakage
@@ -59,21 +68,13 @@ def sweep_plots(results: list[SettingResult]) -> dict[str, str]:
     baseline = clip_only(results)
     if baseline:
         ax.axhline(leakage(baseline), color="grey", linewidth=0.8, linestyle=":", label="clipping only (worst case)")
-    ax.set_xlabel("noise multiplier σ (noise = σ·C)")
-    ax.set_ylabel("leakage")
-    ax.set_ylim(-0.05, 1.05)
-    ax.legend(fontsize=7)
-    plots["leakage"] = png(fig)
+    plots["leakage"] = _unit_plot(fig, ax, "noise multiplier σ (noise = σ·C)", "leakage")
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     ax.set_xscale("log")
     _band(ax, sigmas, [r.accuracy_after for _, r in sweep],
           [r.intervals.get("accuracy_after") for _, r in sweep], "o-", "after on-device training")
     ax.plot(sigmas, [r.accuracy_before for _, r in sweep], ":", color="grey", label="base model")
-    ax.set_xlabel("noise multiplier σ")
-    ax.set_ylabel("held-out accuracy (95% band over seeds)")
-    ax.set_ylim(-0.05, 1.05)
-    ax.legend(fontsize=7)
-    plots["accuracy"] = png(fig)
+    plots["accuracy"] = _unit_plot(fig, ax, "noise multiplier σ", "held-out accuracy (95% band over seeds)")
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     ax.loglog(sigmas, [r.epsilon for _, r in sweep], "o-", label="ε per window (PLD)")
     ax.loglog(sigmas, [r.epsilon_user for _, r in sweep], "x--", label="ε per user, whole session")
@@ -85,11 +86,7 @@ def sweep_plots(results: list[SettingResult]) -> dict[str, str]:
     ax.semilogx(sigmas, [r.rero_bound for _, r in sweep], "o-", label="ReRo bound on per-window success")
     ax.semilogx(sigmas, [r.measured_success for _, r in sweep], "s--", label="measured per-window success")
     ax.semilogx(sigmas, [r.measured_success_lower for _, r in sweep], "v:", label="its lower confidence bound")
-    ax.set_xlabel("noise multiplier σ")
-    ax.set_ylabel("reconstruction success rate")
-    ax.set_ylim(-0.05, 1.05)
-    ax.legend(fontsize=7)
-    plots["bound"] = png(fig)
+    plots["bound"] = _unit_plot(fig, ax, "noise multiplier σ", "reconstruction success rate")
     return plots
 
 

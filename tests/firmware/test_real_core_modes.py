@@ -52,21 +52,22 @@ def _tool(name: str) -> str:
     return path
 
 
-def _compile(cmd: list[str]) -> str:
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    return "" if result.returncode == 0 else (result.stderr.strip().splitlines() or ["failed"])[0]
+def _failures(compiler: list[str], units: dict[str, Path], out: Path) -> list[str]:
+    """Compile each unit with ``compiler`` (the command up to the source); the first error line of each failure."""
+    failures = []
+    for name, unit in units.items():
+        result = subprocess.run([*compiler, "-c", str(unit), "-o", str(out / f"{unit.stem}.o")],
+                                capture_output=True, text=True)
+        if result.returncode:
+            failures.append(f"{name}: {(result.stderr.strip().splitlines() or ['failed'])[0]}")
+    return failures
 
 
 @pytest.mark.parametrize("env", sorted(REAL_CORES))
 def test_the_portable_core_compiles_in_the_real_core_c_mode(tmp_path, env):
     cc, _, c_mode, _, target = REAL_CORES[env]
-    cc = _tool(cc)
-    failures = []
-    for src in core_sources():
-        problem = _compile([cc, f"-std={c_mode}", "-Os", *target, *WARNINGS, *DEFINES, f"-DEL_BOARD_NAME=\"{env}\"",
-                            f"-I{SRC}", "-c", str(src), "-o", str(tmp_path / f"{src.stem}.o")])
-        if problem:
-            failures.append(f"{src.relative_to(SRC)}: {problem}")
+    compiler = [_tool(cc), f"-std={c_mode}", "-Os", *target, *WARNINGS, *DEFINES, f"-DEL_BOARD_NAME=\"{env}\"", f"-I{SRC}"]
+    failures = _failures(compiler, {str(src.relative_to(SRC)): src for src in core_sources()}, tmp_path)
     assert not failures, f"{env} (-std={c_mode}): " + "; ".join(failures)
 
 
@@ -74,15 +75,13 @@ def test_the_portable_core_compiles_in_the_real_core_c_mode(tmp_path, env):
 def test_every_core_header_compiles_from_the_sketch_in_cpp(tmp_path, env):
     """The Arduino port is C++ and includes the core's headers: each must compile there on its own."""
     _, cxx, _, cpp_mode, target = REAL_CORES[env]
-    cxx = _tool(cxx)
-    failures = []
+    units = {}
     for header in core_headers():
-        unit = tmp_path / f"{header.stem}.cpp"
+        unit = units[str(header.relative_to(SRC))] = tmp_path / f"{header.stem}.cpp"
         unit.write_text(f'#include "{header.relative_to(SRC)}"\nint el_header_check_{header.stem};\n')
-        problem = _compile([cxx, f"-std={cpp_mode}", "-Os", *target, *WARNINGS, *DEFINES, "-fno-exceptions", "-fno-rtti",
-                            f"-I{SRC}", "-c", str(unit), "-o", str(tmp_path / f"{header.stem}.o")])
-        if problem:
-            failures.append(f"{header.relative_to(SRC)}: {problem}")
+    compiler = [_tool(cxx), f"-std={cpp_mode}", "-Os", *target, *WARNINGS, *DEFINES, "-fno-exceptions", "-fno-rtti",
+                f"-I{SRC}"]
+    failures = _failures(compiler, units, tmp_path)
     assert not failures, f"{env} (-std={cpp_mode}): " + "; ".join(failures)
 
 
