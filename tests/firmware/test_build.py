@@ -19,11 +19,12 @@ from tiny_model import artifact_c_source, tiny_artifact
 ROOT = Path(__file__).resolve().parents[2]
 
 REGISTRY_ENVS = {  # env: (platform, board) of the PlatformIO board catalogue
-    "nano33ble": ("nordicnrf52", "nano33ble"),
-    "nano33ble_rev1": ("nordicnrf52", "nano33ble"),
-    "pico": ("https://github.com/maxgerhardt/platform-raspberrypi.git", "rpipico"),  # the arduino-pico core
-    "esp32s3": ("espressif32", "esp32-s3-devkitc-1"),
-    "nucleo-f446re": ("ststm32", "nucleo_f446re"),
+    "nano33ble": ("nordicnrf52@10.11.0", "nano33ble"),
+    "nano33ble_rev1": ("nordicnrf52@10.11.0", "nano33ble"),
+    "pico": ("https://github.com/maxgerhardt/platform-raspberrypi.git#2d445020acf8b792768a5fa5ba1870ac9607c11c",
+             "rpipico"),  # the arduino-pico core, at a fixed commit
+    "esp32s3": ("espressif32@6.13.0", "esp32-s3-devkitc-1"),
+    "nucleo-f446re": ("ststm32@19.6.0", "nucleo_f446re"),
 }
 
 
