@@ -344,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("study", help="the leakage study: sweep on-device defenses, attack, account for privacy, report")
     grid = p.add_mutually_exclusive_group()
-    grid.add_argument("--quick", action="store_true", help="a short grid: 6 rounds, 2 seeds (a few minutes)")
+    grid.add_argument("--quick", action="store_true", help="a short grid: 4 rounds, 2 seeds (about 3 minutes)")
     grid.add_argument("--full", action="store_true", help="the full grid: every σ, batch 16, DP-SGD, head-only noise "
                                                           "(about three times the default's time)")
     p.add_argument("--config", help="YAML file overriding the study's defaults (docs/study.md)")
