@@ -33,6 +33,7 @@ def test_seed_intervals_use_student_t():
     mean, lo, hi = seed_interval([0.8, 0.85, 0.9])
     assert mean == pytest.approx(0.85) and hi - mean == pytest.approx(4.303 * 0.05 / math.sqrt(3), rel=1e-3)
     assert seed_interval([0.7]) == (0.7, 0.7, 0.7)
+    assert seed_interval([0.9, 1.0], bounds=(0.0, 1.0))[2] == 1.0  # an accuracy's interval stops at 1
     assert all(math.isnan(v) for v in seed_interval([math.nan]))
 
 

@@ -116,6 +116,7 @@ def frontier_plots(results: list[SettingResult], recommended: SettingResult | No
         if key == "frontier_epsilon":
             ax.set_xscale("log")
         ax.set_xlabel(xlabel)
+        ax.set_ylim(-0.05, 1.05)
         ax.set_ylabel("held-out accuracy (95% interval)")
         ax.set_title("★ recommended" if recommended else "", fontsize=8)
         plots[key] = png(fig)

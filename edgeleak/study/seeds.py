@@ -18,8 +18,10 @@ from edgeleak.scoring.metrics import wilson_interval
 from edgeleak.study.results import AttackResult, SettingResult
 
 
-def seed_interval(values: list[float], confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean over seeds and its Student-t interval (nan for no finite value; the point itself for one seed)."""
+def seed_interval(values: list[float], confidence: float = 0.95,
+                  bounds: tuple[float, float] = (-1.0, 1.0)) -> tuple[float, float, float]:
+    """Mean over seeds and its Student-t interval, cut to ``bounds`` (accuracies and correlations cannot leave
+    them; a t interval over 2 or 3 seeds easily does); nan for no finite value, the point itself for one seed."""
     x = np.asarray([v for v in values if v is not None and math.isfinite(v)], np.float64)
     if len(x) == 0:
         return (math.nan,) * 3
@@ -27,7 +29,7 @@ def seed_interval(values: list[float], confidence: float = 0.95) -> tuple[float,
     if len(x) == 1:
         return m, m, m
     half = float(stats.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
-    return m, m - half, m + half
+    return m, max(bounds[0], m - half), min(bounds[1], m + half)
 
 
 def _combine_attack(runs: list[AttackResult], comparisons: int) -> AttackResult:
@@ -45,7 +47,7 @@ def _combine_attack(runs: list[AttackResult], comparisons: int) -> AttackResult:
 
     median = seed_interval([a.median_pearson for a in ran])
     worst = seed_interval([a.worst_pearson for a in ran])
-    labels = seed_interval([a.label_accuracy for a in ran])
+    labels = seed_interval([a.label_accuracy for a in ran], bounds=(0.0, 1.0))
     return AttackResult(
         attack=ran[0].attack, records=records, seeds=len(ran), success_rate=success / records,
         success_interval=wilson_interval(success, records), pearson=weighted("pearson"),
@@ -74,8 +76,8 @@ def combine_seeds(results: list[SettingResult]) -> SettingResult:
     comparisons = max(1, sum(any(r.attacks[i].ran and r.attacks[i].windows for r in results) for i in range(len(names))))
     attacks = tuple(_combine_attack([r.attacks[i] for r in results], comparisons) for i in range(len(names)))
     with_windows = [a for a in attacks if a.ran and a.windows]
-    before = seed_interval([r.accuracy_before for r in results])
-    after = seed_interval([r.accuracy_after for r in results])
+    before = seed_interval([r.accuracy_before for r in results], bounds=(0.0, 1.0))
+    after = seed_interval([r.accuracy_after for r in results], bounds=(0.0, 1.0))
     gain = seed_interval([r.accuracy_after - r.accuracy_before for r in results])
     bound = _largest([r.rero_bound for r in results])
     lower = max((a.window_success_lower for a in with_windows), default=0.0)
