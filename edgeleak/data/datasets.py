@@ -68,13 +68,20 @@ def _encode_labels(y_train: np.ndarray, y_test: np.ndarray) -> tuple[np.ndarray,
     return encode(y_train), encode(y_test), tuple(str(c) for c in classes)
 
 
-def normalise(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per-channel standardisation with training statistics; missing values become the channel mean (0)."""
-    mean = np.nanmean(x_train, axis=(0, 1))
-    std = np.nanstd(x_train, axis=(0, 1))
+def normaliser(x_ref: np.ndarray) -> tuple[Callable[[np.ndarray], np.ndarray], np.ndarray, np.ndarray]:
+    """Per-channel standardisation with the statistics of ``x_ref``: (scale, mean, std); missing values become the
+    channel mean (0)."""
+    mean = np.nanmean(x_ref, axis=(0, 1))
+    std = np.nanstd(x_ref, axis=(0, 1))
     std = np.where(std > 1e-8, std, 1.0)
     scale = lambda x: np.nan_to_num((x - mean) / std, nan=0.0).astype(np.float32)  # noqa: E731
-    return scale(x_train), scale(x_test), mean.astype(np.float32), std.astype(np.float32)
+    return scale, mean.astype(np.float32), std.astype(np.float32)
+
+
+def normalise(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-channel standardisation with training statistics (``normaliser``)."""
+    scale, mean, std = normaliser(x_train)
+    return scale(x_train), scale(x_test), mean, std
 
 
 def _from_aeon(key: str, name: str, file_stem: str, channel_names: tuple[str, ...] | None, subjects_are_labels: bool) -> Dataset:

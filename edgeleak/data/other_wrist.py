@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgeleak.data.datasets import CHANNELS_BASIC_MOTIONS, Dataset, _aeon_split, _encode_labels
+from edgeleak.data.datasets import CHANNELS_BASIC_MOTIONS, Dataset, _aeon_split, _encode_labels, normaliser
 
 WINDOW = 50
 STRIDE = 10
@@ -47,9 +47,7 @@ def load() -> Dataset:
     x_base, y_base = windows_of(xtr[server], ytr[server])
     x_user, y_user = windows_of(other_wrist(xtr[users], channels), ytr[users])
     x_test, y_test = windows_of(other_wrist(xte, channels), yte)
-    mean = x_base.mean(axis=(0, 1))
-    std = np.where(x_base.std(axis=(0, 1)) > 1e-8, x_base.std(axis=(0, 1)), 1.0)
-    scale = lambda x: ((x - mean) / std).astype(np.float32)  # noqa: E731
+    scale, mean, std = normaliser(x_base)
     return Dataset(name="basic_motions_other_wrist", x_train=scale(x_user), y_train=y_user, x_test=scale(x_test),
                    y_test=y_test, class_names=class_names, channel_names=channels, subjects_train=None,
-                   mean=mean.astype(np.float32), std=std.astype(np.float32), x_base=scale(x_base), y_base=y_base)
+                   mean=mean, std=std, x_base=scale(x_base), y_base=y_base)

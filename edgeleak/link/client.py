@@ -336,9 +336,7 @@ class DeviceClient:
             self.port.flush()
         except serial.SerialTimeoutException:
             raise LinkTimeout("the device stopped taking input: a write to it timed out; "
-                              "check that the firmware runs") from None
-        except (serial.SerialException, OSError) as exc:
-            raise PortLost(str(getattr(self.port, "port", self.port)), exc) from None
+                              "check that the firmware runs") from None  # any other port failure: PortLost (request)
 
     def _read(self, seen: LinkCounters) -> list[Result]:
         """What the bytes waiting on the port (or arriving within one read timeout) add up to."""

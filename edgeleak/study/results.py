@@ -103,9 +103,6 @@ class SettingResult:
         """The devices' refusal under their privacy floor ("" when the setting ran)."""
         return self.enforced.refused if self.enforced else ""
 
-    def attack(self, name: str) -> AttackResult | None:
-        return next((a for a in self.attacks if a.attack == name), None)
-
 
 INFINITE_KEYS = ("epsilon", "epsilon_rdp", "accounted_epsilon", "twin_epsilon", "epsilon_lower",
                  "epsilon_user")  # null in the files: unbounded (``enforced.epsilon_spent``: null is unknown)

@@ -118,14 +118,13 @@ def _user_epsilon(setting: Setting, participations: int, params: int) -> float:
 
 
 def run_setting(setting: Setting, study: StudyConfig, root: Path, out: Path, dataset, progress: Callable[[str], None],
-                seed: int) -> SettingResult:
-    """One seed of one setting, in ``out`` (the study's folder is ``root``)."""
+                seed: int, boards: list) -> SettingResult:
+    """One seed of one setting, in ``out`` (the study's folder is ``root``), on ``boards`` (one per device)."""
     start = time.perf_counter()
     model = load_model_dir(_model_dir(root, setting.model, dataset, study.base_epochs))
     capture = out / "capture"
     if capture.exists():
         shutil.rmtree(capture)  # an unfinished session: it is redone whole, nothing is mixed
-    boards = _boards(study)
     floor = study.floor_of(setting)
     plan = SessionPlan(devices=study.devices, rounds=study.rounds, config=setting.config,
                        samples_per_round=setting.samples_per_round, seed=seed, floor=floor,
@@ -216,6 +215,7 @@ def run_study(study: StudyConfig, out: Path, progress: Callable[[str], None] = l
     """Run every setting and seed not already finished in ``out``; return every setting's result over its seeds
     (``edgeleak.study.seeds.combine_seeds``)."""
     dataset = load_dataset(study.dataset)
+    boards = _boards(study)  # an unknown board stops the study before anything runs
     out.mkdir(parents=True, exist_ok=True)
     (out / "study.json").write_text(json.dumps(_to_json_config(study), indent=2))
     results = []
@@ -236,7 +236,7 @@ def run_study(study: StudyConfig, out: Path, progress: Callable[[str], None] = l
             seed_folder.mkdir(parents=True, exist_ok=True)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", CaptureWarning)
-                result = run_setting(setting, study, out, seed_folder, dataset, progress, seed)
+                result = run_setting(setting, study, out, seed_folder, dataset, progress, seed, boards)
             _write(seed_done, result)
             per_seed.append(result)
         combined = combine_seeds(per_seed)
