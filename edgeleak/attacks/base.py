@@ -13,6 +13,16 @@ from edgeleak.train.update import UpdateMeta
 
 
 @dataclass(frozen=True)
+class Auxiliary:
+    """Data the server holds itself (its own recordings of the task, never a device's): the head's input features
+    of its windows and their labels. Label-count, property and crafted-weights attacks calibrate on it."""
+
+    features: np.ndarray  # (n, F) float32, as the device computes them up to the cut
+    labels: np.ndarray  # (n,) int64
+    source: str = ""  # which data: "basic_motions_other_wrist: the server's base recordings"
+
+
+@dataclass(frozen=True)
 class ServerKnowledge:
     """The model as the server built it: the int8 graph, the cut and the head's shape."""
 
@@ -25,6 +35,7 @@ class ServerKnowledge:
     cut_zero_point: int
     whole_network_is_head: bool  # the cut is the (flattened) input window: features are the window
     num_classes: int
+    auxiliary: Auxiliary | None = None  # the server's own data, when it has some
 
 
 @dataclass(frozen=True)

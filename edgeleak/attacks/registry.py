@@ -1,3 +1,4 @@
 """Importing this module registers every attack (one module each)."""
 
-from edgeleak.attacks import analytic, dlg, feature_inversion, inverting_gradients, labels  # noqa: F401
+from edgeleak.attacks import (analytic, dlg, exclusive, feature_inversion, inverting_gradients, label_counts,  # noqa: F401
+                              labels)

@@ -7,21 +7,44 @@ from pathlib import Path
 
 import numpy as np
 
-from edgeleak.attacks.base import AttackInput, ServerKnowledge
+from edgeleak.attacks.base import AttackInput, Auxiliary, ServerKnowledge
 from edgeleak.capture.store import Capture
 from edgeleak.device.model_dir import ModelDir, load_model_dir
 from edgeleak.errors import EdgeleakError
 from edgeleak.fl.fedavg import layers_from_params
 
 
-def server_knowledge(model: ModelDir) -> ServerKnowledge:
+def server_knowledge(model: ModelDir, auxiliary: Auxiliary | None = None) -> ServerKnowledge:
     window = int(np.prod(model.input_shape[1:]))
     return ServerKnowledge(
         tflite=model.tflite, input_shape=tuple(model.input_shape), input_scale=model.input_scale,
         input_zero_point=model.input_zero_point, cut_tflite_index=model.cut_tflite_index,
         cut_scale=model.cut_scale, cut_zero_point=model.cut_zero_point,
         whole_network_is_head=int(np.prod(model.cut_shape)) == window and model.backbone_ops <= 1,
-        num_classes=int(np.prod(model.output_shape)))
+        num_classes=int(np.prod(model.output_shape)), auxiliary=auxiliary)
+
+
+def auxiliary_data(model: ModelDir, dataset: str | None) -> Auxiliary | None:
+    """The server's own data of the capture's task: its held-out evaluation split (the server measures the global
+    model's accuracy on it, so it holds it; no device trains on it). None for a data set it cannot load."""
+    from edgeleak.data import load_dataset
+
+    if not dataset:
+        return None
+    try:
+        data = load_dataset(dataset)
+    except EdgeleakError:
+        return None
+    key = (model.sha256, data.name)
+    if key not in _AUX:
+        from edgeleak.fl.features import cut_features
+
+        _AUX[key] = Auxiliary(cut_features(model, model.quantize(data.x_test)), np.asarray(data.y_test, np.int64),
+                              f"{data.name}: the server's held-out evaluation split")
+    return _AUX[key]
+
+
+_AUX: dict[tuple[str, str], Auxiliary] = {}  # per model and data set: computed once per process
 
 
 def capture_model(capture: Capture, model_path: Path | None = None) -> ModelDir:

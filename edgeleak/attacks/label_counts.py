@@ -1,0 +1,242 @@
+"""How many samples of each class a batch update was trained on: LLG*-style and iLRG-style label counts.
+
+Threat model: honest-but-curious. The server knows the model, the global weights it sent, the hyperparameters the
+device reports, and holds data of its own for the task (``ServerKnowledge.auxiliary``: the recordings its base
+model was trained on). It reads one update, or the sum of a round's updates behind secure aggregation.
+
+The last dense layer's gradient for a sample ``x`` of label ``y`` is ``(p(x) - e_y) h(x)ᵀ`` for the weights and
+``p(x) - e_y`` for the bias (``h`` the layer's input, ``p`` the softmax). An update is ``-s`` times a sum of such
+gradients over the samples (``s`` takes in the learning rate, the batch mean, the momentum over the steps and any
+update clipping; it is common to all samples and is not needed). With the global weights and its own data, the
+server computes each class's expected contribution, a *template* ``T_c = -E[g(x, c) | y = c]``, and reads the
+counts ``n`` off the observed layer ``L ≈ s Σ_c n_c T_c`` by non-negative least squares, scaled to the number of
+samples the device reported.
+
+* ``llg_star`` (Wainakh et al. 2022, LLG+/LLG*): the statistic is the sum over each row of the last layer's weight
+  delta; the per-class impacts and offsets (a K×K matrix) are estimated on the server's data at the current
+  weights. Rows of a layer after a ReLU sum non-negative inputs, which is what makes the sums informative.
+* ``ilrg`` (in the manner of iLRG, Ma et al. 2023, which restores labels sample by sample from each sample's
+  posterior): the whole last layer is fitted, weights and bias. Where iLRG recovers each sample's embedding from
+  the gradient's low rank (possible only when the batch is smaller than the number of classes, never the case for
+  activity tasks with 4-6 classes), here the embeddings of the samples the exclusivity analysis recovers exactly
+  (``exclusive.py``) enter the fit one column per candidate label, so those samples get their own label; the rest
+  are counted by the templates.
+
+Both work on deltas after one or several steps, with momentum or clipping, and on sums of several devices' updates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import nnls
+
+from edgeleak.attacks.base import AttackInput, Reconstruction, register
+from edgeleak.attacks.labels import _largest_remainder
+from edgeleak.train.config import ClipMode
+from edgeleak.train.oracle import example_gradient, flatten_layers
+
+PER_CLASS = 64  # server samples per class the templates average over
+
+
+def _forward(layers, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The last layer's input ``h`` (n, d) and the softmax ``p`` (n, K) at the given weights."""
+    h = np.asarray(features, np.float64)
+    for layer in layers[:-1]:
+        h = np.maximum(h @ layer.weights.T.astype(np.float64) + layer.bias, 0.0)
+    logits = h @ layers[-1].weights.T.astype(np.float64) + layers[-1].bias
+    logits -= logits.max(axis=1, keepdims=True)
+    p = np.exp(logits)
+    return h, p / p.sum(axis=1, keepdims=True)
+
+
+def _clip_factors(target: AttackInput, features: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per-example clipping scales each sample's gradient to at most C: the factor per sample (1 without it)."""
+    if target.meta.clip_mode != ClipMode.PER_EXAMPLE or not target.meta.clip_norm > 0:
+        return np.ones(len(features))
+    params = flatten_layers(list(target.global_layers))
+    shapes = [(l.weights.shape[1], l.weights.shape[0]) for l in target.global_layers]
+    norms = np.array([np.sqrt(sum(float(g @ g) for g in example_gradient(params, shapes, x, int(y))[0]))
+                      for x, y in zip(features, labels)])
+    return np.minimum(1.0, target.meta.clip_norm / np.maximum(norms, 1e-30))
+
+
+def last_layer_columns(target: AttackInput, features: np.ndarray, label: int | np.ndarray) -> np.ndarray:
+    """``-g`` of the last layer (weights row-major, then bias) per sample, for the given label(s): (n, K·d + K)."""
+    labels = np.broadcast_to(np.asarray(label, np.int64), (len(features),))
+    h, p = _forward(target.global_layers, features)
+    residual = np.eye(p.shape[1])[labels] - p  # -(p - e_y)
+    scale = _clip_factors(target, features, labels)[:, None]
+    weights = (residual[:, :, None] * h[:, None, :]).reshape(len(features), -1)
+    return np.concatenate([weights, residual], axis=1) * scale
+
+
+def first_layer_error(layers, x: np.ndarray, label: int) -> np.ndarray:
+    """The gradient of the loss with respect to the first layer's pre-activations for one sample and label."""
+    activations, pre = [np.asarray(x, np.float64)], []
+    for layer in layers:
+        pre.append(activations[-1] @ layer.weights.T.astype(np.float64) + layer.bias)
+        activations.append(np.maximum(pre[-1], 0.0))
+    logits = pre[-1] - pre[-1].max()
+    error = np.exp(logits) / np.exp(logits).sum() - np.eye(len(logits))[label]
+    for k in range(len(layers) - 1, 0, -1):
+        error = (layers[k].weights.T.astype(np.float64) @ error) * (pre[k - 1] > 0)
+    return error
+
+
+def class_columns(target: AttackInput, *, seed: int = 0) -> list[np.ndarray]:
+    """Per class, the columns (``last_layer_columns``) of up to PER_CLASS of the server's own samples of the class.
+    A class the server has no sample of gets the column of a sample with zero features."""
+    aux = target.knowledge.auxiliary
+    rng = np.random.default_rng(seed)
+    out = []
+    for c in range(target.knowledge.num_classes):
+        pool = np.flatnonzero(aux.labels == c)
+        if len(pool) == 0:
+            pool_x = np.zeros((1, aux.features.shape[1]), np.float32)
+        else:
+            pool_x = aux.features[rng.choice(pool, min(PER_CLASS, len(pool)), replace=False)]
+        out.append(last_layer_columns(target, pool_x, c))
+    return out
+
+
+def templates_of(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The templates ``T_c`` (K, m) and the per-coordinate variance of one sample about its class's template,
+    pooled over the classes: how far a sum of real samples strays from the templates."""
+    return np.array([c.mean(axis=0) for c in columns]), np.mean([c.var(axis=0) for c in columns], axis=0)
+
+
+def observed_last_layer(target: AttackInput) -> tuple[np.ndarray, np.ndarray]:
+    """The last layer's delta (weights row-major, then bias) and the mask of coordinates the device sent."""
+    k = len(target.global_layers) - 1
+    values = np.concatenate([np.asarray(target.delta[2 * k], np.float64), np.asarray(target.delta[2 * k + 1], np.float64)])
+    sent = np.concatenate([np.asarray(target.sent[2 * k], bool), np.asarray(target.sent[2 * k + 1], bool)])
+    return values, sent
+
+
+def row_sums(columns: np.ndarray, classes: int) -> np.ndarray:
+    """LLG's statistic: per class, the sum of its row of the weight part."""
+    weights = columns[..., : columns.shape[-1] - classes]
+    return weights.reshape(*columns.shape[:-1], classes, -1).sum(axis=-1)
+
+
+def sample_weights(target: AttackInput) -> float:
+    """The mean over a device's samples of ``Σ_steps (1/|batch|) Σ_{t'≥t} μ^(t'-t)`` for the steps that used the
+    sample: with the learning rate, how much of one sample's gradient (at the sent weights) the delta carries. The
+    batch order is the documented one (docs/training.md), so the server computes it from what the device reports."""
+    from edgeleak.train.config import TrainConfig
+    from edgeleak.train.oracle import batch_schedule
+
+    meta = target.meta
+    config = TrainConfig(learning_rate=meta.learning_rate, momentum=meta.momentum, batch_size=meta.batch_size,
+                         local_steps=0 if meta.epochs else meta.steps, epochs=meta.epochs or 1)
+    schedule = batch_schedule(meta.samples, config)
+    weight = np.zeros(meta.samples)
+    for t, batch in enumerate(schedule):
+        carried = sum(meta.momentum ** k for k in range(len(schedule) - t))
+        for i in batch:
+            weight[i] += carried / len(batch)
+    return float(weight.mean())
+
+
+def update_scale(target: AttackInput, observed: np.ndarray, predicted: np.ndarray) -> float:
+    """``s`` in ``delta ≈ -s Σ g``: the learning rate times ``sample_weights``, times the update clipping's factor
+    when the update was clipped (its norm at the clip norm). That factor is not reported; it is the one that makes
+    ``predicted`` (the unclipped ``Σ g`` the templates expect, up to sign) best match ``observed``."""
+    base = target.meta.learning_rate * sample_weights(target)
+    if target.meta.clip_mode != ClipMode.UPDATE or not target.meta.clip_norm > 0:
+        return base
+    norm = float(np.sqrt(sum(float(np.sum(np.square(d, dtype=np.float64))) for d in target.delta)))
+    if norm < 0.999 * target.meta.clip_norm * target.aggregated:
+        return base
+    factor = float(observed @ predicted) / max(float(predicted @ predicted) * base, 1e-30)
+    return base * min(1.0, max(factor, 1e-6))
+
+
+def _labels(counts: np.ndarray) -> np.ndarray:
+    return np.repeat(np.arange(len(counts)), counts).astype(np.int64)
+
+
+def _counts(design: np.ndarray, goal: np.ndarray, total: int) -> np.ndarray:
+    """Non-negative counts per column of ``design`` that best give ``goal`` and add up to ``total`` (a heavily
+    weighted row), rounded. The sum matters: samples the model already predicts right with confidence leave almost
+    no trace, and only the total tells how many of them there were."""
+    if total <= 0:
+        return np.zeros(design.shape[1], np.int64)
+    weight = 10.0 * max(float(np.linalg.norm(design, axis=0).max(initial=0.0)), 1e-12)
+    coef, _ = nnls(np.vstack([design, np.full((1, design.shape[1]), weight)]), np.append(goal, weight * total),
+                   maxiter=50 * design.shape[1])
+    return _largest_remainder(coef, total)
+
+
+class _LabelCountAttack:
+    def applicable(self, target: AttackInput) -> str | None:
+        if target.knowledge.auxiliary is None:
+            return "needs the server's own data of the task (the capture's data set could not be loaded)"
+        values, sent = observed_last_layer(target)
+        if not sent.any() or not np.any(values[sent]):
+            return "the last layer's delta was not sent or is zero"
+        return None
+
+
+@register("llg_star")
+class LlgStarAttack(_LabelCountAttack):
+    description = ("label counts from the row sums of the last layer's weight delta, with per-class impacts "
+                   "estimated on the server's own data at the sent weights (LLG*, Wainakh et al. 2022)")
+
+    def run(self, target: AttackInput) -> Reconstruction:
+        classes = target.knowledge.num_classes
+        values, sent = observed_last_layer(target)
+        total = target.meta.samples * target.aggregated
+        templates, _ = templates_of([row_sums(np.where(sent, c, 0.0), classes) for c in class_columns(target)])
+        goal = row_sums(np.where(sent, values, 0.0), classes)
+        prior = np.bincount(target.knowledge.auxiliary.labels, minlength=classes) / len(target.knowledge.auxiliary.labels)
+        scale = update_scale(target, goal, total * prior @ templates)
+        counts = _counts(templates.T, goal / scale, total)
+        return Reconstruction(labels=_labels(counts), label_counts=counts,
+                              notes=f"impacts from {target.knowledge.auxiliary.source}")
+
+
+@register("ilrg")
+class IlrgAttack(_LabelCountAttack):
+    description = ("instance-wise labels for the samples the exclusivity analysis recovers and class templates for "
+                   "the rest, fitted to the last layer's bias delta (in the manner of iLRG, Ma et al. 2023)")
+
+    def run(self, target: AttackInput) -> Reconstruction:
+        from edgeleak.attacks.exclusive import analyse
+
+        classes = target.knowledge.num_classes
+        total = target.meta.samples * target.aggregated
+        values, sent = observed_last_layer(target)
+        bias = slice(len(values) - classes, None)
+        if not sent[bias].all():
+            values, bias = values, slice(0, len(values))  # a sparsified bias: fall back to the whole layer
+        columns = [np.where(sent, c, 0.0)[:, bias] for c in class_columns(target)]
+        templates, _ = templates_of(columns)
+        goal = np.where(sent, values, 0.0)[bias]
+        prior = np.bincount(target.knowledge.auxiliary.labels, minlength=classes) / len(target.knowledge.auxiliary.labels)
+        scale = update_scale(target, goal, total * prior @ templates)
+        found = analyse(target) if len(target.global_layers) >= 2 else None
+        known = [] if found is None else [(x, rows) for x, rows, ok in zip(found.features, found.rows, found.verified) if ok]
+        known = known[:total]
+        labels = np.array([self._own_label(target, x, rows) for x, rows in known], np.int64)
+        design, goal = templates.T, goal / scale
+        for (x, _), y in zip(known, labels):  # a recovered sample's contribution is known exactly
+            goal = goal - np.where(sent, last_layer_columns(target, x[None], int(y))[0], 0.0)[bias]
+        rest = _counts(design, goal, total - len(known))
+        counts = np.bincount(labels, minlength=classes) + rest
+        return Reconstruction(labels=np.concatenate([labels, _labels(rest)]), label_counts=counts,
+                              notes=f"{len(known)} samples labelled one by one, {total - len(known)} counted by templates "
+                                    f"from {target.knowledge.auxiliary.source}")
+
+    @staticmethod
+    def _own_label(target: AttackInput, x: np.ndarray, rows: tuple[int, ...]) -> int:
+        """The label whose error signal ``W1ᵀ(p - e_y)`` on the sample's exclusive units points the way their bias
+        deltas do (scale-free: the direction over the units, or the sign for a single unit)."""
+        observed = -np.asarray(target.delta[1], np.float64)[list(rows)]  # -Δb0 ∝ +δ
+        best, label = -np.inf, 0
+        for y in range(target.knowledge.num_classes):
+            signal = first_layer_error(target.global_layers, x, y)[list(rows)]
+            score = float(signal @ observed) / max(np.linalg.norm(signal) * np.linalg.norm(observed), 1e-30)
+            if score > best:
+                best, label = score, y
+        return label
