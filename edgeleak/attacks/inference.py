@@ -149,13 +149,14 @@ def simulate_updates(layers: Sequence[DenseLayer], features: np.ndarray, labels:
 
 
 def _fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None):
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # convergence chatter on tiny enrollment sets
+        warnings.simplefilter("ignore", ConvergenceWarning)  # tiny enrollment sets
         model.fit(x, y, logisticregression__sample_weight=weight)
     return model
 
@@ -300,25 +301,13 @@ def true_mixes(truth: Sequence, classes: int) -> dict[int, np.ndarray]:
     return out
 
 
-def auxiliary_windows(dataset_name: str) -> tuple[np.ndarray, np.ndarray, str]:
-    """The server's own windows and labels: the data set's separate base recordings when it has them, else its
-    held-out split (its base split is then the devices' training data, which the server does not hold)."""
-    from edgeleak.data import load_dataset
-
-    data = load_dataset(dataset_name)
-    if data.x_base is not None and len(data.x_base):
-        return data.x_base, data.y_base, "the server's base recordings"
-    return data.x_test, data.y_test, "the held-out split"
-
-
 def infer_from_capture(capture_path: Path, *, model_path: Path | None = None, seed: int = 0,
                        simulations: int = 600) -> tuple[InferenceResult, InferenceResult]:
     """Load a capture and run both attacks: (activity mix, identity). Raises NotApplicable when the capture has
     fewer than 2 rounds or enrolled devices, EdgeleakError when it has no ground truth to score against."""
-    from edgeleak.attacks.targets import capture_model, server_knowledge
+    from edgeleak.attacks.targets import auxiliary_data, capture_model, server_knowledge
     from edgeleak.capture.records import CaptureWarning
     from edgeleak.capture.store import TRUTH_FILE, load_capture
-    from edgeleak.fl.features import cut_features
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CaptureWarning)
@@ -330,9 +319,10 @@ def infer_from_capture(capture_path: Path, *, model_path: Path | None = None, se
         raise EdgeleakError(f"{capture_path} holds no update")
     identity = identity_attack(observed)
     model = capture_model(capture, model_path)
-    classes = server_knowledge(model).num_classes
-    windows, labels, source = auxiliary_windows(capture.session["dataset"])
-    aux_features = cut_features(model, model.quantize(windows))
-    mix = activity_mix_attack(observed, aux_features, labels, true_mixes(capture.truth(), classes),
+    aux = auxiliary_data(model, capture.session.get("dataset"))
+    if aux is None:
+        raise EdgeleakError(f"the server has no auxiliary data: data set {capture.session.get('dataset')!r} cannot be loaded")
+    classes = server_knowledge(model, aux).num_classes
+    mix = activity_mix_attack(observed, aux.features, aux.labels, true_mixes(capture.truth(), classes),
                               simulations=simulations, seed=seed)
-    return dataclasses.replace(mix, notes=f"{mix.notes} ({source})"), identity
+    return dataclasses.replace(mix, notes=f"{mix.notes} ({aux.source})"), identity

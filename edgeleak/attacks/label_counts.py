@@ -49,25 +49,56 @@ def _forward(layers, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return h, p / p.sum(axis=1, keepdims=True)
 
 
-def _clip_factors(target: AttackInput, features: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def _clip_factors(target: AttackInput, layers, features: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Per-example clipping scales each sample's gradient to at most C: the factor per sample (1 without it)."""
     if target.meta.clip_mode != ClipMode.PER_EXAMPLE or not target.meta.clip_norm > 0:
         return np.ones(len(features))
-    params = flatten_layers(list(target.global_layers))
-    shapes = [(l.weights.shape[1], l.weights.shape[0]) for l in target.global_layers]
+    params = flatten_layers(list(layers))
+    shapes = [(l.weights.shape[1], l.weights.shape[0]) for l in layers]
     norms = np.array([np.sqrt(sum(float(g @ g) for g in example_gradient(params, shapes, x, int(y))[0]))
                       for x, y in zip(features, labels)])
     return np.minimum(1.0, target.meta.clip_norm / np.maximum(norms, 1e-30))
 
 
 def last_layer_columns(target: AttackInput, features: np.ndarray, label: int | np.ndarray) -> np.ndarray:
-    """``-g`` of the last layer (weights row-major, then bias) per sample, for the given label(s): (n, K·d + K)."""
+    """``-g`` of the last layer (weights row-major, then bias) per sample, for the given label(s): (n, K·d + K),
+    averaged over the round's steps at the weights each step saw (``path``)."""
     labels = np.broadcast_to(np.asarray(label, np.int64), (len(features),))
-    h, p = _forward(target.global_layers, features)
-    residual = np.eye(p.shape[1])[labels] - p  # -(p - e_y)
-    scale = _clip_factors(target, features, labels)[:, None]
-    weights = (residual[:, :, None] * h[:, None, :]).reshape(len(features), -1)
-    return np.concatenate([weights, residual], axis=1) * scale
+    total = 0.0
+    for layers, weight in path(target):
+        h, p = _forward(layers, features)
+        residual = np.eye(p.shape[1])[labels] - p  # -(p - e_y)
+        scale = _clip_factors(target, layers, features, labels)[:, None]
+        weights = (residual[:, :, None] * h[:, None, :]).reshape(len(features), -1)
+        total = total + weight * np.concatenate([weights, residual], axis=1) * scale
+    return total
+
+
+def path(target: AttackInput, *, points: int = 6) -> list[tuple[tuple, float]]:
+    """The weights the round's steps saw and how much each step's gradients count in the delta (weights summing to
+    one). One step sees the sent weights. Over ``K`` steps the weights move along the delta the server received:
+    under momentum ``μ`` and a steady gradient, step ``t`` sees ``θ0 + f_t Δ`` with ``f_t`` the share of the
+    distance covered before it, and its gradient is carried into the delta ``Σ_{t'≥t} μ^(t'-t)`` times. Noise on
+    the update hides the end point, so a noisy update is read at the sent weights alone. At most ``points``
+    positions (steps grouped evenly)."""
+    from edgeleak.quantize.artifact import DenseLayer
+
+    steps, mu = max(1, target.meta.steps), target.meta.momentum
+    layers = target.global_layers
+    if steps == 1 or target.meta.noise_multiplier > 0 or target.aggregated > 1:
+        return [(layers, 1.0)]
+    velocity = np.array([sum(mu ** k for k in range(t + 1)) for t in range(steps)])
+    covered = np.concatenate([[0.0], np.cumsum(velocity)[:-1]]) / velocity.sum()
+    carried = np.array([sum(mu ** k for k in range(steps - t)) for t in range(steps)])
+    groups = np.array_split(np.arange(steps), min(points, steps))
+    out = []
+    for group in groups:
+        f = float(np.average(covered[group], weights=carried[group]))
+        moved = tuple(DenseLayer((l.weights + f * np.asarray(target.delta[2 * k]).reshape(l.weights.shape)).astype(np.float32),
+                                 (l.bias + f * np.asarray(target.delta[2 * k + 1])).astype(np.float32))
+                      for k, l in enumerate(layers))
+        out.append((moved, float(carried[group].sum() / carried.sum())))
+    return out
 
 
 def first_layer_error(layers, x: np.ndarray, label: int) -> np.ndarray:
@@ -152,23 +183,53 @@ def update_scale(target: AttackInput, observed: np.ndarray, predicted: np.ndarra
     return base * min(1.0, max(factor, 1e-6))
 
 
+def class_prior(target: AttackInput) -> np.ndarray:
+    """The label distribution of the server's own data: what it expects of a device's samples before the update."""
+    labels = target.knowledge.auxiliary.labels
+    return np.bincount(labels, minlength=target.knowledge.num_classes)[: target.knowledge.num_classes] / max(len(labels), 1)
+
+
 def _labels(counts: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(len(counts)), counts).astype(np.int64)
 
 
-def _counts(design: np.ndarray, goal: np.ndarray, total: int) -> np.ndarray:
-    """Non-negative counts per column of ``design`` that best give ``goal`` and add up to ``total`` (a heavily
-    weighted row), rounded. The sum matters: samples the model already predicts right with confidence leave almost
-    no trace, and only the total tells how many of them there were."""
+def map_counts(design: np.ndarray, goal: np.ndarray, variance: np.ndarray, prior: np.ndarray, total: int) -> np.ndarray:
+    """The most probable counts per class (columns of ``design``) given ``goal``, rounded to ``total``.
+
+    The likelihood: ``goal ≈ design @ n`` with independent errors of variance ``total · variance`` per coordinate
+    (each sample strays from its class's template by ``variance``). The prior: the multinomial counts of
+    ``total`` draws from ``prior``, in its Gaussian form (variance ``total · π_c`` per class). The counts add up to
+    ``total`` (a heavily weighted row) and are non-negative; solved by non-negative least squares. The prior matters
+    where the update says little: samples the model already predicts right with confidence leave almost no trace,
+    and a fit without it would hand their whole number to whichever class's template is smallest."""
     if total <= 0:
         return np.zeros(design.shape[1], np.int64)
-    weight = 10.0 * max(float(np.linalg.norm(design, axis=0).max(initial=0.0)), 1e-12)
-    coef, _ = nnls(np.vstack([design, np.full((1, design.shape[1]), weight)]), np.append(goal, weight * total),
-                   maxiter=50 * design.shape[1])
+    keep = np.linalg.norm(design, axis=1) > 0
+    noise = np.sqrt(total * (variance[keep] + 1e-12 * max(float(variance[keep].max(initial=0.0)), 1e-30)))
+    pi = np.clip(np.asarray(prior, np.float64), 1e-3, None)
+    pi = pi / pi.sum()
+    spread = np.sqrt(total * pi)
+    likelihood = (design[keep] / noise[:, None], goal[keep] / noise)
+    belief = (np.diag(1.0 / spread), total * pi / spread)
+    rows = np.vstack([likelihood[0], belief[0]])
+    weight = 1e3 * max(float(np.abs(rows).max(initial=0.0)), 1.0)
+    a = np.vstack([rows, np.full((1, design.shape[1]), weight)])
+    b = np.concatenate([likelihood[1], belief[1], [weight * total]])
+    coef, _ = nnls(a, b, maxiter=50 * design.shape[1])
     return _largest_remainder(coef, total)
 
 
 class _LabelCountAttack:
+    @staticmethod
+    def single(target: AttackInput) -> Reconstruction | None:
+        """One sample, one device: the output-bias delta's only positive entry is the label (iDLG), exactly."""
+        if target.meta.samples == 1 and target.aggregated == 1 and target.sent[-1].all():
+            from edgeleak.attacks.labels import labels_from_output_bias
+
+            labels, counts = labels_from_output_bias(target)
+            return Reconstruction(labels=labels, label_counts=counts, notes="one sample: the sign of the output-bias delta")
+        return None
+
     def applicable(self, target: AttackInput) -> str | None:
         if target.knowledge.auxiliary is None:
             return "needs the server's own data of the task (the capture's data set could not be loaded)"
@@ -184,14 +245,16 @@ class LlgStarAttack(_LabelCountAttack):
                    "estimated on the server's own data at the sent weights (LLG*, Wainakh et al. 2022)")
 
     def run(self, target: AttackInput) -> Reconstruction:
+        if (one := self.single(target)) is not None:
+            return one
         classes = target.knowledge.num_classes
         values, sent = observed_last_layer(target)
         total = target.meta.samples * target.aggregated
-        templates, _ = templates_of([row_sums(np.where(sent, c, 0.0), classes) for c in class_columns(target)])
+        templates, spread = templates_of([row_sums(np.where(sent, c, 0.0), classes) for c in class_columns(target)])
         goal = row_sums(np.where(sent, values, 0.0), classes)
-        prior = np.bincount(target.knowledge.auxiliary.labels, minlength=classes) / len(target.knowledge.auxiliary.labels)
+        prior = class_prior(target)
         scale = update_scale(target, goal, total * prior @ templates)
-        counts = _counts(templates.T, goal / scale, total)
+        counts = map_counts(templates.T, goal / scale, spread, prior, total)
         return Reconstruction(labels=_labels(counts), label_counts=counts,
                               notes=f"impacts from {target.knowledge.auxiliary.source}")
 
@@ -204,6 +267,8 @@ class IlrgAttack(_LabelCountAttack):
     def run(self, target: AttackInput) -> Reconstruction:
         from edgeleak.attacks.exclusive import analyse
 
+        if (one := self.single(target)) is not None:
+            return one
         classes = target.knowledge.num_classes
         total = target.meta.samples * target.aggregated
         values, sent = observed_last_layer(target)
@@ -211,18 +276,19 @@ class IlrgAttack(_LabelCountAttack):
         if not sent[bias].all():
             values, bias = values, slice(0, len(values))  # a sparsified bias: fall back to the whole layer
         columns = [np.where(sent, c, 0.0)[:, bias] for c in class_columns(target)]
-        templates, _ = templates_of(columns)
+        templates, spread = templates_of(columns)
         goal = np.where(sent, values, 0.0)[bias]
-        prior = np.bincount(target.knowledge.auxiliary.labels, minlength=classes) / len(target.knowledge.auxiliary.labels)
+        prior = class_prior(target)
         scale = update_scale(target, goal, total * prior @ templates)
         found = analyse(target) if len(target.global_layers) >= 2 else None
-        known = [] if found is None else [(x, rows) for x, rows, ok in zip(found.features, found.rows, found.verified) if ok]
+        known = [] if found is None else [(x, rows, y) for x, rows, ok, y in
+                                          zip(found.features, found.rows, found.verified, found.labels) if ok]
         known = known[:total]
-        labels = np.array([self._own_label(target, x, rows) for x, rows in known], np.int64)
+        labels = np.array([y if y >= 0 else self._own_label(target, x, rows) for x, rows, y in known], np.int64)
         design, goal = templates.T, goal / scale
-        for (x, _), y in zip(known, labels):  # a recovered sample's contribution is known exactly
+        for (x, _, _), y in zip(known, labels):  # a recovered sample's contribution is known exactly
             goal = goal - np.where(sent, last_layer_columns(target, x[None], int(y))[0], 0.0)[bias]
-        rest = _counts(design, goal, total - len(known))
+        rest = map_counts(design, goal, spread, prior, total - len(known))
         counts = np.bincount(labels, minlength=classes) + rest
         return Reconstruction(labels=np.concatenate([labels, _labels(rest)]), label_counts=counts,
                               notes=f"{len(known)} samples labelled one by one, {total - len(known)} counted by templates "

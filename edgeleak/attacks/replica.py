@@ -344,11 +344,19 @@ def row_subsets(rows: int, count: int, limit: int, rng: np.random.Generator) -> 
 
 def row_starts(target: AttackInput, samples: int, count: int, *, screen: int = 128,
                rng: np.random.Generator | None = None) -> list[np.ndarray]:
-    """Up to ``count`` starting feature sets ``(samples, F)`` for an optimisation: choices of distinct
-    first-layer rows (``row_ratios``) ranked by ``row_consistency``, best first; empty when no row is usable."""
+    """Up to ``count`` starting feature sets ``(samples, F)`` for an optimisation: the samples the exclusivity
+    analysis verified (``exclusive.py``) in every start, completed by choices of distinct first-layer rows
+    (``row_ratios``) ranked by ``row_consistency``, best first; empty when no row is usable."""
+    from edgeleak.attacks.exclusive import exclusive_features
+
+    exact = exclusive_features(target)[:samples]
     rows = distinct_rows(row_ratios(target))
     if len(rows) == 0:
         return []
-    subsets = row_subsets(len(rows), samples, screen, rng or np.random.default_rng(0))
-    scores = [row_consistency(rows[list(subset)], target) for subset in subsets]
-    return [rows[list(subsets[i])] for i in np.argsort(scores)[:count]]
+    need = samples - len(exact)
+    if need == 0:
+        return [exact]
+    subsets = row_subsets(len(rows), need, screen, rng or np.random.default_rng(0))
+    starts = [np.concatenate([exact, rows[list(subset)]]) for subset in subsets]
+    scores = [row_consistency(start, target) for start in starts]
+    return [starts[i] for i in np.argsort(scores)[:count]]

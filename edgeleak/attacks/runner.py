@@ -14,7 +14,7 @@ import numpy as np
 
 from edgeleak import strict_json
 from edgeleak.attacks.base import get_attack
-from edgeleak.attacks.targets import aggregate_targets, capture_model, server_knowledge, update_targets
+from edgeleak.attacks.targets import aggregate_targets, auxiliary_data, capture_model, server_knowledge, update_targets
 from edgeleak.capture.records import CaptureWarning, read_records
 from edgeleak.capture.store import TRUTH_FILE, TruthRecord, load_capture
 from edgeleak.errors import EdgeleakError, NotApplicable
@@ -87,7 +87,7 @@ def run_attack(capture_path: Path, attack_name: str, out: Path, *, truth_path: P
             raise EdgeleakError(f"{capture_path} has no ground truth to score against; pass --truth FILE")
         truth = _truth(capture, truth_path)
     model = capture_model(capture, model_path)
-    knowledge = server_knowledge(model)
+    knowledge = server_knowledge(model, auxiliary_data(model, capture.session.get("dataset")))
     attack = get_attack(attack_name, **(options or {}))
     targets = aggregate_targets(capture, knowledge) if aggregate else update_targets(capture, knowledge)
     classify = _classifier(model.path)

@@ -56,10 +56,13 @@ class SessionPlan:
     floor: Floor | None = None  # the privacy floor the emulated boards are built with (docs/training.md)
     faults: FaultSpec | None = None  # a damaging link to every board (device k: seed + k), for tests and benchmarks
     participants: int | None = None  # devices the server samples each round (uniformly, seeded); None: every device
+    craft: str | None = None  # a malicious server: "imprint" sends crafted weights every round (docs/attacks.md)
 
     def __post_init__(self) -> None:
         if self.participants is not None and not 1 <= self.participants <= self.devices:
             raise EdgeleakError(f"participants per round must be between 1 and {self.devices}, got {self.participants}")
+        if self.craft not in (None, "imprint"):
+            raise EdgeleakError(f"unknown crafted weights {self.craft!r}; the server can craft: imprint")
 
     def all_build_flags(self) -> tuple[str, ...]:
         return self.build_flags + (self.floor.to_build_flags() if self.floor else ())
@@ -212,6 +215,7 @@ def run_session(board: Board | Sequence[Board], model: ModelDir, data: Dataset, 
         "shares": [s.tolist() for s in shares], "head_shapes": [list(s) for s in shapes],
         "build_flags": list(plan.all_build_flags()), "floor": plan.floor.to_json() if plan.floor else None,
         "replay": True, "channel_names": list(data.channel_names), "class_names": list(data.class_names),
+        "crafted": plan.craft,
     }
     rounds = []
     count = 0
@@ -232,12 +236,13 @@ def run_session(board: Board | Sequence[Board], model: ModelDir, data: Dataset, 
         for r in range(plan.rounds):
             t0 = time.perf_counter()
             wire0 = sum(d.client.counters.bytes_received + d.client.counters.bytes_sent for d in devices)
-            writer.add_global(r, params)
+            sent = _crafted(plan, params, shapes, test_features, r)
+            writer.add_global(r, sent)
             config = dataclasses.replace(plan.config, round=r)
             who = [int(k) for k in picked[r]]
             picks = {k: _round_samples(shares[k], int(turns[k]), per_round) for k in who}
             inputs = {k: model.quantize(data.x_train[p]) for k, p in picks.items()}
-            flat = np.concatenate(params)
+            flat = np.concatenate(sent)
             futures = [pool.submit(_device_round, k, devices[k], flat, inputs[k], data.y_train[picks[k]], config, on_event)
                        for k in who]
             results = [f.result() for f in futures]
@@ -248,7 +253,8 @@ def run_session(board: Board | Sequence[Board], model: ModelDir, data: Dataset, 
                 turns[k] += 1
                 np.add.at(releases, picks[k], 1)
                 count += 1
-            params = fedavg(params, [(u.meta.samples, [t.values for t in u.tensors]) for u, _ in results])
+            if plan.craft is None:  # a server that crafts weights keeps its model as it was
+                params = fedavg(params, [(u.meta.samples, [t.values for t in u.tensors]) for u, _ in results])
             summary = RoundSummary(
                 round=r, accuracy=accuracy(layers_from_params(params, shapes), test_features, data.y_test),
                 mean_loss=float(np.mean([u.meta.loss for u, _ in results])), seconds=time.perf_counter() - t0,
@@ -260,6 +266,20 @@ def run_session(board: Board | Sequence[Board], model: ModelDir, data: Dataset, 
         link = sum((d.client.counters for d in devices), LinkCounters())
     return SessionSummary(initial, tuple(rounds), count, time.perf_counter() - start, reports, link,
                           tuple(int(t) for t in turns), tuple(int(n) for n in releases))
+
+
+def _crafted(plan: SessionPlan, params: list[np.ndarray], shapes, server_features: np.ndarray, round_: int) -> list[np.ndarray]:
+    """The weights the server sends this round: its model, or with ``plan.craft`` the imprint head whose bins sit on
+    its own held-out features (a fresh direction every round)."""
+    if plan.craft is None:
+        return params
+    from edgeleak.attacks.imprint import craft_imprint
+
+    try:
+        head = craft_imprint(layers_from_params(params, shapes), server_features, seed=plan.seed * 1000 + round_)
+    except ValueError as exc:
+        raise EdgeleakError(str(exc)) from None
+    return flatten_layers(list(head))
 
 
 def _faults(plan: SessionPlan, device: int) -> FaultSpec | None:

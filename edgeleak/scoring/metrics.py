@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 SUCCESS_PEARSON = 0.8
+EXACT_PEARSON = 0.999  # a reconstruction this close is the window up to the int8 input's rounding
 """A reconstruction counts as a success when its mean Pearson r over channels is at least this."""
 
 

@@ -101,6 +101,8 @@ class ScoreSummary:
     window_success_interval: tuple[float, float] = (0.0, 1.0)  # 95% Wilson interval of the per-window rate
     median_pearson: tuple[float, float, float] = (float("nan"),) * 3  # the typical window: median r, 95% interval
     worst_pearson: float = float("nan")  # the worst case for the user: the best-reconstructed window's r
+    windows_r90: int = 0  # true windows reconstructed at r >= 0.9
+    windows_exact: int = 0  # true windows reconstructed exactly (r >= metrics.EXACT_PEARSON)
 
     @property
     def window_success_rate(self) -> float:
@@ -125,4 +127,5 @@ def summarise(scores: list[RecordScore]) -> ScoreSummary:
         label_baseline=float(blind.mean()) if len(blind) else None, windows=len(per_window), window_successes=recovered,
         window_success_interval=metrics.wilson_interval(recovered, len(per_window)),
         median_pearson=metrics.median_interval(per_window),
-        worst_pearson=float(per_window.max()) if len(per_window) else float("nan"))
+        worst_pearson=float(per_window.max()) if len(per_window) else float("nan"),
+        windows_r90=int(np.sum(per_window >= 0.9)), windows_exact=int(np.sum(per_window >= metrics.EXACT_PEARSON)))

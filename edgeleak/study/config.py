@@ -28,6 +28,7 @@ class Setting:
     samples_per_round: int
     floor: Floor | None = None  # the privacy floor its boards are built with; None: the study's
     aggregate: bool = False  # secure aggregation: the attacks see only the sum of each round's updates
+    craft: str | None = None  # a malicious server that sends crafted weights ("imprint"); None: an honest model
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,8 +41,9 @@ class StudyConfig:
     emulated_devices: int = 1  # devices on ``board``; the others run the same firmware core on ``stand_in``
     stand_in: str = "host"
     seeds: int = 3  # independent repetitions of every session (partition, sampling, device noise, attack starts)
-    attacks: tuple[str, ...] = ("analytic", "labels", "feature_inversion", "inverting_gradients",
-                                "inverting_gradients_from_analytic")
+    attacks: tuple[str, ...] = ("analytic", "labels", "llg_star", "ilrg", "exclusive_neurons", "feature_inversion",
+                                "inverting_gradients", "inverting_gradients_from_analytic")
+    crafted_attacks: tuple[str, ...] = ("imprint", "ilrg")  # the attacks on settings whose weights the server crafts
     optimization_records: int = 2  # records per setting for the slow optimization attacks
     base_epochs: int | None = None  # host training of the base model on the server's data; None: the zoo's full schedule
     settings: tuple[Setting, ...] = field(default_factory=tuple)
@@ -69,10 +71,12 @@ class StudyConfig:
 
 
 def _setting(name: str, model: str = "mlp", samples: int = 1, floor: Floor | None = None, aggregate: bool = False,
-             **train) -> Setting:
+             craft: str | None = None, **train) -> Setting:
     base = {"learning_rate": 0.05, "batch_size": 1, "local_steps": 1}
+    if craft not in (None, "imprint"):
+        raise EdgeleakError(f"study setting {name!r}: unknown crafted weights {craft!r}; the server can craft: imprint")
     return Setting(name=name, model=model, config=TrainConfig(**{**base, **train}), samples_per_round=samples, floor=floor,
-                   aggregate=aggregate)
+                   aggregate=aggregate, craft=craft)
 
 
 CLIP_NORM = 1.0
@@ -97,6 +101,8 @@ def default_settings(grid: str) -> tuple[Setting, ...]:
         _setting("steps-3", samples=1, local_steps=3),
         _setting("secure-aggregation", aggregate=True),
         _setting("head-only", model="imu_cnn"),
+        _setting("imprint-batch-8", samples=8, batch_size=8, craft="imprint"),
+        _setting("imprint-batch-8-clip-noise-1", samples=8, batch_size=8, craft="imprint", **_clip_noise(1.0)),
     ]
     if grid == "full":
         settings += [
@@ -127,8 +133,9 @@ def default_study(grid: str) -> StudyConfig:
 
 _ENUMS = {"clip_mode": ClipMode, "noise_kind": NoiseKind, "noise_mode": NoiseMode, "sparsify": Sparsify, "encoding": Encoding}
 _TOP_KEYS = {"board", "dataset", "devices", "rounds", "attacks", "optimization_records", "settings", "seed", "quick",
-             "base_epochs", "floor", "audit_canaries", "grid", "participants", "emulated_devices", "stand_in", "seeds"}
-_SETTING_KEYS = {"name", "model", "samples_per_round", "floor", "aggregate"} | {f.name for f in dataclasses.fields(TrainConfig)} - {"seed", "round"}
+             "base_epochs", "floor", "audit_canaries", "grid", "participants", "emulated_devices", "stand_in", "seeds",
+             "crafted_attacks"}
+_SETTING_KEYS = {"name", "model", "samples_per_round", "floor", "aggregate", "craft"} | {f.name for f in dataclasses.fields(TrainConfig)} - {"seed", "round"}
 
 
 def _floor(raw: object, where: str) -> Floor | None:
@@ -143,7 +150,7 @@ def _parse_setting(raw: dict, index: int) -> Setting:
         raise EdgeleakError(f"study setting {raw['name']!r} has unknown keys: {', '.join(sorted(unknown))}")
     train = {}
     for key, value in raw.items():
-        if key in ("name", "model", "samples_per_round", "floor", "aggregate"):
+        if key in ("name", "model", "samples_per_round", "floor", "aggregate", "craft"):
             continue
         if key in _ENUMS:
             try:
@@ -154,7 +161,7 @@ def _parse_setting(raw: dict, index: int) -> Setting:
         train[key] = value
     return _setting(raw["name"], raw.get("model", "mlp"), int(raw.get("samples_per_round", 1)),
                     floor=_floor(raw.get("floor"), f"study setting {raw['name']!r}: floor"),
-                    aggregate=bool(raw.get("aggregate", False)), **train)
+                    aggregate=bool(raw.get("aggregate", False)), craft=raw.get("craft"), **train)
 
 
 def load_study_config(path: Path | None, grid: str = "default") -> StudyConfig:
@@ -178,8 +185,9 @@ def load_study_config(path: Path | None, grid: str = "default") -> StudyConfig:
     if "grid" in raw:
         base = default_study(str(raw["grid"]))
     updates = {k: v for k, v in raw.items() if k not in ("settings", "quick", "grid")}
-    if "attacks" in updates:
-        updates["attacks"] = tuple(updates["attacks"])
+    for key in ("attacks", "crafted_attacks"):
+        if key in updates:
+            updates[key] = tuple(updates[key])
     if "floor" in updates:
         updates["floor"] = _floor(updates["floor"], f"study config {path}: floor")
     if "settings" in raw:

@@ -11,6 +11,7 @@ from edgeleak import strict_json
 from edgeleak.scoring.leakage import attack_figure, best_attack, label_baseline, label_leakage, leakage, typical_leakage
 from edgeleak.study.results import SettingResult, to_json
 from edgeleak.study.report_audit import audit_html, audit_violations
+from edgeleak.study.report_wearer import wearer_html, wearer_text
 
 NOISE_PREFIX = "clip-noise-"
 
@@ -64,12 +65,27 @@ and label recovery is within SAFE_LABEL_MARGIN of a blind guess of the batch's l
 def recommend(results: list[SettingResult]) -> SettingResult | None:
     """Among settings with a formal guarantee whose reconstructions stay below SAFE_PEARSON, the most accurate
     (then the smallest ε); without such a setting, the least leaky one with a guarantee."""
-    guaranteed = [r for r in ran(results) if math.isfinite(r.epsilon)]
+    guaranteed = [r for r in ran(honest(results)) if math.isfinite(r.epsilon)]
     safe = [r for r in guaranteed
             if leakage(r) < SAFE_PEARSON and label_leakage(r) <= label_baseline(r) + SAFE_LABEL_MARGIN]
     if safe:
         return max(safe, key=lambda r: (round(r.accuracy_after, 3), -r.epsilon))
     return min(guaranteed, key=lambda r: (leakage(r), r.epsilon), default=None)
+
+
+def crafted_text(results: list[SettingResult]) -> list[str]:
+    """What a server that crafts the weights gets, with and without noise on the device."""
+    lines = []
+    for r in [r for r in results if r.crafted]:
+        hit = next((a for a in r.attacks if a.attack == r.crafted and a.ran), None)
+        if hit is None or not hit.windows:
+            continue
+        noise = (f"clipping at C = {r.config['clip_norm']:g} and noise σ = {r.config['noise_multiplier']:g}"
+                 if r.config["noise_kind"] != "none" else "no clipping or noise")
+        lines.append(f"A server that crafts the weights ({r.name}, {noise}) recovers {hit.windows_exact} of "
+                     f"{hit.windows} windows exactly and {hit.windows_r90} at r ≥ 0.9 "
+                     f"({100 * hit.windows_r90 / hit.windows:.0f}%), however large the batch.")
+    return lines
 
 
 def impact_text(results: list[SettingResult]) -> list[str]:
@@ -107,6 +123,7 @@ def impact_text(results: list[SettingResult]) -> list[str]:
                      f"and label recovery to {100 * label_leakage(rec):.0f}%, at an accuracy of {figure(rec, 'accuracy_after')}"
                      + (f" against {figure(undefended, 'accuracy_after')} undefended and "
                         f"{_fmt(undefended.accuracy_before, 2)} for the base model." if undefended else "."))
+    lines += crafted_text(results) + wearer_text(results)
     summed = next((r for r in results if r.aggregate and r.config["noise_kind"] == "none"), None)
     if summed:
         lines.append(f"Behind secure aggregation the server sees only the sum of each round's updates: reconstructions reach r = {typical_leakage(summed):.2f} typical and {leakage(summed):.2f} "
@@ -173,15 +190,24 @@ def enforcement_rows(results: list[SettingResult], study: dict) -> list[list[str
 HEADERS = ["setting", "model", "accuracy", "gain", "typical r", "worst r", "label acc (blind)", "success (lower)",
            "ReRo bound", "ε window", "ε user", "best attack"]
 
-THREAT_MODELS = (("single update", "The server reads every device's update on its own.", False),
-                 ("secure aggregation", "The server sees only the sum of each round's updates (the attacks run on the "
-                                        "sum).", True))
+THREAT_MODELS = (
+    ("single update", "The server reads every device's update on its own.",
+     lambda r: not r.aggregate and not r.crafted),
+    ("secure aggregation", "The server sees only the sum of each round's updates (the attacks run on the sum).",
+     lambda r: bool(r.aggregate) and not r.crafted),
+    ("malicious weights", "The server sends crafted weights instead of its model (an imprint module in the first "
+                          "layer) and reads each update; the model does not learn.", lambda r: bool(r.crafted)))
 
 
 def by_threat_model(results: list[SettingResult]) -> list[tuple[str, str, list[SettingResult]]]:
-    """The results split by what the server sees: single updates, or only each round's sum."""
-    return [(name, text, [r for r in results if bool(r.aggregate) == summed]) for name, text, summed in THREAT_MODELS
-            if any(bool(r.aggregate) == summed for r in results)]
+    """The results split by what the server sees and does: single updates, each round's sum, crafted weights."""
+    return [(name, text, [r for r in results if member(r)]) for name, text, member in THREAT_MODELS
+            if any(member(r) for r in results)]
+
+
+def honest(results: list[SettingResult]) -> list[SettingResult]:
+    """The settings whose server sent its model: the ones whose accuracy and recommendation mean something."""
+    return [r for r in results if not r.crafted]
 
 
 def markdown_summary(results: list[SettingResult]) -> str:
@@ -198,7 +224,7 @@ def write_report(results: list[SettingResult], study: dict, out: Path) -> None:
                                                         indent=2))
     from edgeleak.study.report_plots import frontier_plots, sweep_plots
 
-    plots = {**sweep_plots(results), **frontier_plots(results, recommend(results))}
+    plots = {**sweep_plots(honest(results)), **frontier_plots(honest(results), recommend(results))}
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>edgeleak leakage study</title><style>",
              "body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;color:#222}"
              "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}"
@@ -250,6 +276,7 @@ def write_report(results: list[SettingResult], study: dict, out: Path) -> None:
                  "differential privacy at δ for one window over the updates it was in; ε user: for one user's whole "
                  "stored data over the rounds the device took part in (no amplification: the server picks the "
                  "devices, docs/privacy.md).</p>")
+    parts.append(wearer_html(results))
     parts.append(audit_html(results))
     parts.append("<h2>Requested by the server, enforced on the device</h2><table><tr>"
                  "<th></th><th colspan='4'>requested by the server</th><th colspan='4'>enforced on the device</th></tr><tr>"

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 
 from edgeleak import strict_json
+from edgeleak.attacks.inference import InferenceResult
 from edgeleak.privacy.audit_math import GdpEstimate, OneRun
 from edgeleak.privacy.canary_audit import AuditResult
 
@@ -46,6 +47,8 @@ class AttackResult:
     worst_pearson: float = NAN
     seeds: int = 1
     window_success_lower: float = 0.0  # one-sided 95% lower bound, Bonferroni over the attacks (over seeds)
+    windows_r90: int = 0  # of ``windows``, reconstructed at r >= 0.9
+    windows_exact: int = 0  # of ``windows``, reconstructed exactly (r >= 0.999)
     intervals: dict[str, Interval] = field(default_factory=dict)  # 95%: over windows (one seed) or over seeds
 
     @property
@@ -94,6 +97,8 @@ class SettingResult:
     participations: int = 0  # the most rounds any one device took part in
     boards: dict = field(default_factory=dict)  # board name -> devices on it
     aggregate: bool = False  # the attacks saw only each round's sum (secure aggregation)
+    crafted: str | None = None  # the server sent crafted weights ("imprint") instead of its model
+    inference: tuple[InferenceResult, ...] = ()  # what the server inferred about the wearers (activity mix, identity)
     seeds: int = 1
     accuracy_gain: float = NAN
     intervals: dict[str, Interval] = field(default_factory=dict)  # 95% over seeds, per figure
@@ -145,6 +150,10 @@ def _attack_from_json(raw: dict) -> AttackResult:
     return _typed(AttackResult, {**raw, "median_pearson": median, "intervals": intervals})
 
 
+def inference_from_json(raw: dict) -> InferenceResult:
+    return _typed(InferenceResult, {**raw, **{k: NAN for k in ("accuracy", "chance") if raw.get(k) is None}})
+
+
 def audit_from_json(raw: dict) -> AuditResult:
     return _typed(AuditResult, raw, one_run=_typed(OneRun, raw["one_run"]), gdp=_typed(GdpEstimate, raw["gdp"]))
 
@@ -155,7 +164,8 @@ def from_json(raw: dict) -> SettingResult:
     return _typed(SettingResult, raw,
                   attacks=tuple(_attack_from_json(a) for a in raw.get("attacks", ())),
                   enforced=_typed(Enforcement, raw["enforced"]) if raw.get("enforced") else None,
-                  epsilon_audit=audit_from_json(raw["epsilon_audit"]) if raw.get("epsilon_audit") else None)
+                  epsilon_audit=audit_from_json(raw["epsilon_audit"]) if raw.get("epsilon_audit") else None,
+                  inference=tuple(inference_from_json(i) for i in raw.get("inference") or ()))
 
 
 def read_result(text: str) -> SettingResult:

@@ -44,6 +44,10 @@ def _model_dir(root: Path, name: str, dataset, epochs: int) -> Path:
     return path
 
 
+FAST_ATTACKS = ("analytic", "labels", "llg_star", "ilrg", "exclusive_neurons", "imprint")
+"""Attacks that run on every record; the others (optimisation) on ``optimization_records`` per setting."""
+
+
 def _attack(capture: Path, attack: str, out: Path, limit: int | None, aggregate: bool) -> AttackResult:
     from edgeleak.attacks.runner import run_attack
 
@@ -60,7 +64,20 @@ def _attack(capture: Path, attack: str, out: Path, limit: int | None, aggregate:
                         s.label_baseline if s.label_baseline is not None else float("nan"), s.windows,
                         s.window_successes, s.window_success_rate, s.window_success_interval, s.median_pearson[0],
                         s.worst_pearson, intervals={"median_pearson": s.median_pearson[1:],
-                                                    "label_accuracy": s.label_accuracy[1:]})
+                                                    "label_accuracy": s.label_accuracy[1:]},
+                        windows_r90=s.windows_r90, windows_exact=s.windows_exact)
+
+
+def _inference(capture: Path, seed: int, progress: Callable[[str], None], name: str) -> tuple:
+    """What the server infers about the wearers from single updates: activity mix, and identity (docs/attacks.md)."""
+    from edgeleak.attacks.inference import infer_from_capture
+
+    progress(f"{name}: inferring activity mix and identity")
+    try:
+        return infer_from_capture(capture, seed=seed)
+    except NotApplicable as exc:
+        progress(f"{name}: no inference ({exc.reason})")
+        return ()
 
 
 def enforcement_of(capture: Path, floor, refused: str = "") -> Enforcement:
@@ -128,7 +145,7 @@ def run_setting(setting: Setting, study: StudyConfig, root: Path, out: Path, dat
     floor = study.floor_of(setting)
     plan = SessionPlan(devices=study.devices, rounds=study.rounds, config=setting.config,
                        samples_per_round=setting.samples_per_round, seed=seed, floor=floor,
-                       participants=study.participants)
+                       participants=study.participants, craft=setting.craft)
     params = sum(l.weights.size + l.bias.size for l in read_head(model.artifact))
     on = dict(collections.Counter(b.name for b in boards))
     progress(f"{setting.name} (seed {seed}): {', '.join(f'{n} x {b}' for b, n in on.items())}, {study.rounds} rounds of "
@@ -145,11 +162,12 @@ def run_setting(setting: Setting, study: StudyConfig, root: Path, out: Path, dat
     spend = privacy_spend(setting.config, rounds=max(1, releases), samples_per_round=setting.samples_per_round,
                           parameters=params)
     attacks = []
-    for attack in study.attacks:
-        slow = attack not in ("analytic", "labels")
+    for attack in study.crafted_attacks if setting.craft else study.attacks:
+        slow = attack not in FAST_ATTACKS
         progress(f"{setting.name}: attack {attack}" + (" on each round's sum" if setting.aggregate else ""))
         attacks.append(_attack(capture, attack, out / "attacks" / attack, study.optimization_records if slow else None,
                                setting.aggregate))
+    inference = () if setting.aggregate or setting.craft else _inference(capture, seed, progress, setting.name)
     audit = None
     if seed == study.seed:  # the audit plays its own game on a fresh board: once per setting
         audit = _epsilon_audit(setting, study, boards[0], model.path, plan.all_build_flags(), params, progress)
@@ -172,7 +190,7 @@ def run_setting(setting: Setting, study: StudyConfig, root: Path, out: Path, dat
         attacks=tuple(attacks), seconds=time.perf_counter() - start, examples=examples,
         enforced=enforcement_of(capture, floor), epsilon_audit=audit, seed=seed,
         epsilon_user=_user_epsilon(setting, turns, params), releases_per_window=releases, participations=turns,
-        boards=on, aggregate=setting.aggregate)
+        boards=on, aggregate=setting.aggregate, crafted=setting.craft, inference=inference)
 
 
 AUDIT_MAX_EPSILON = 30.0

@@ -15,7 +15,20 @@ from scipy import stats
 
 from edgeleak.privacy.rero import success_lower_bound
 from edgeleak.scoring.metrics import wilson_interval
+from edgeleak.attacks.inference import InferenceResult
 from edgeleak.study.results import AttackResult, SettingResult
+
+
+def _combine_inference(runs: list[SettingResult]) -> tuple[InferenceResult, ...]:
+    """Per inferred property: accuracy, chance and errors averaged over the seeds that measured it, targets summed."""
+    out = []
+    for name in dict.fromkeys(i.property for r in runs for i in r.inference):
+        got = [i for r in runs for i in r.inference if i.property == name]
+        mean = lambda key: (float(np.mean([getattr(i, key) for i in got]))  # noqa: E731
+                            if all(getattr(i, key) is not None for i in got) else None)
+        out.append(InferenceResult(name, mean("accuracy"), mean("chance"), sum(i.targets for i in got),
+                                   mean("error"), mean("chance_error"), f"{len(got)} seed(s); {got[0].notes}"))
+    return tuple(out)
 
 
 def seed_interval(values: list[float], confidence: float = 0.95,
@@ -58,7 +71,8 @@ def _combine_attack(runs: list[AttackResult], comparisons: int) -> AttackResult:
         window_success_interval=wilson_interval(won, windows),
         window_success_lower=success_lower_bound(won, windows, comparisons=comparisons) if windows else 0.0,
         median_pearson=median[0], worst_pearson=worst[0],
-        intervals={"median_pearson": median[1:], "worst_pearson": worst[1:], "label_accuracy": labels[1:]})
+        intervals={"median_pearson": median[1:], "worst_pearson": worst[1:], "label_accuracy": labels[1:]},
+        windows_r90=sum(a.windows_r90 for a in ran), windows_exact=sum(a.windows_exact for a in ran))
 
 
 def _largest(values: list[float]) -> float:
@@ -90,5 +104,5 @@ def combine_seeds(results: list[SettingResult]) -> SettingResult:
         kappa=_largest([r.kappa for r in results]), rero_bound=bound,
         measured_success=max((a.window_success_rate for a in with_windows), default=0.0),
         measured_success_lower=lower, bound_violated=bool(math.isfinite(bound) and lower > bound + 1e-9),
-        attacks=attacks, seconds=sum(r.seconds for r in results),
+        attacks=attacks, seconds=sum(r.seconds for r in results), inference=_combine_inference(results),
         intervals={"accuracy_before": before[1:], "accuracy_after": after[1:], "accuracy_gain": gain[1:]})
