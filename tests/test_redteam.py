@@ -132,6 +132,9 @@ def test_a_floored_build_stops_every_attack(zoo_models, host):
     averaging = by_name["averaging"]
     assert averaging.figure("epsilon_spent") <= 8.0 and not averaging.figure("cosine_best") > 0.5
     assert by_name["replay"].figure("same_bytes") is True
+    imprint = by_name["imprint"]  # crafted weights: refused without noise, nothing read out through it
+    assert imprint.figure("recovered (no clip, no noise)") is None and imprint.outcome.error is None
+    assert all(f.value in (None, 0) for f in imprint.outcome.figures)
     assert any(line.startswith("[") and "] averaging: averaging" in line for line in progress)
 
 
@@ -140,8 +143,11 @@ def test_an_unfloored_testing_build_lets_the_attacks_through(zoo_models, host):
     print("\n".join(report_lines(report)))
     by_name = {r.name: r for r in report.results}
     assert report.device.testing_build and not report.device.floored
-    for name in ("no-defense", "metadata", "averaging", "dpsgd-steps", "seed"):
+    for name in ("no-defense", "metadata", "averaging", "dpsgd-steps", "seed", "imprint"):
         assert not by_name[name].stopped, name
+    imprint = by_name["imprint"]  # crafted weights read stored windows out of a batch, clipped or not, not through noise
+    assert imprint.figure("recovered (no clip, no noise)") >= 2 and imprint.figure("recovered (update clip C=1, no noise)") >= 2
+    assert imprint.figure("recovered (update clip C=1, Gaussian σ=1)") == 0
     metadata = by_name["metadata"]
     assert metadata.figure("values_recovered") == metadata.figure("values_probed") == PLAN.probe_values
     assert metadata.figure("label_recovered") is True

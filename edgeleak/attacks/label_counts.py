@@ -32,7 +32,7 @@ from scipy.optimize import nnls
 
 from edgeleak.attacks.base import AttackInput, Reconstruction, register
 from edgeleak.attacks.labels import _largest_remainder
-from edgeleak.train.config import ClipMode
+from edgeleak.train.config import ClipMode, NoiseKind
 from edgeleak.train.oracle import example_gradient, flatten_layers
 
 PER_CLASS = 64  # server samples per class the templates average over
@@ -183,6 +183,15 @@ def update_scale(target: AttackInput, observed: np.ndarray, predicted: np.ndarra
     return base * min(1.0, max(factor, 1e-6))
 
 
+def noise_variance(target: AttackInput, scale: float, summed: int = 1) -> float:
+    """The variance the device's Gaussian noise adds to one coordinate (``summed`` coordinates added together) of
+    the delta divided by ``scale``: ``(σ C)^2`` per coordinate and device (0 without noise)."""
+    meta = target.meta
+    if meta.noise_kind != NoiseKind.GAUSSIAN or not meta.noise_multiplier > 0:
+        return 0.0
+    return summed * target.aggregated * (meta.noise_multiplier * meta.clip_norm / scale) ** 2
+
+
 def class_prior(target: AttackInput) -> np.ndarray:
     """The label distribution of the server's own data: what it expects of a device's samples before the update."""
     labels = target.knowledge.auxiliary.labels
@@ -193,11 +202,13 @@ def _labels(counts: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(len(counts)), counts).astype(np.int64)
 
 
-def map_counts(design: np.ndarray, goal: np.ndarray, variance: np.ndarray, prior: np.ndarray, total: int) -> np.ndarray:
+def map_counts(design: np.ndarray, goal: np.ndarray, variance: np.ndarray, prior: np.ndarray, total: int,
+               noise: float = 0.0) -> np.ndarray:
     """The most probable counts per class (columns of ``design``) given ``goal``, rounded to ``total``.
 
-    The likelihood: ``goal ≈ design @ n`` with independent errors of variance ``total · variance`` per coordinate
-    (each sample strays from its class's template by ``variance``). The prior: the multinomial counts of
+    The likelihood: ``goal ≈ design @ n`` with independent errors of variance ``total · variance + noise`` per
+    coordinate (each sample strays from its class's template by ``variance``; ``noise`` is the device's noise on
+    the update, in the units of ``goal``). The prior: the multinomial counts of
     ``total`` draws from ``prior``, in its Gaussian form (variance ``total · π_c`` per class). The counts add up to
     ``total`` (a heavily weighted row) and are non-negative; solved by non-negative least squares. The prior matters
     where the update says little: samples the model already predicts right with confidence leave almost no trace,
@@ -205,7 +216,7 @@ def map_counts(design: np.ndarray, goal: np.ndarray, variance: np.ndarray, prior
     if total <= 0:
         return np.zeros(design.shape[1], np.int64)
     keep = np.linalg.norm(design, axis=1) > 0
-    noise = np.sqrt(total * (variance[keep] + 1e-12 * max(float(variance[keep].max(initial=0.0)), 1e-30)))
+    noise = np.sqrt(total * (variance[keep] + 1e-12 * max(float(variance[keep].max(initial=0.0)), 1e-30)) + noise)
     pi = np.clip(np.asarray(prior, np.float64), 1e-3, None)
     pi = pi / pi.sum()
     spread = np.sqrt(total * pi)
@@ -254,7 +265,8 @@ class LlgStarAttack(_LabelCountAttack):
         goal = row_sums(np.where(sent, values, 0.0), classes)
         prior = class_prior(target)
         scale = update_scale(target, goal, total * prior @ templates)
-        counts = map_counts(templates.T, goal / scale, spread, prior, total)
+        width = target.global_layers[-1].weights.shape[1]
+        counts = map_counts(templates.T, goal / scale, spread, prior, total, noise_variance(target, scale, width))
         return Reconstruction(labels=_labels(counts), label_counts=counts,
                               notes=f"impacts from {target.knowledge.auxiliary.source}")
 
@@ -288,7 +300,7 @@ class IlrgAttack(_LabelCountAttack):
         design, goal = templates.T, goal / scale
         for (x, _, _), y in zip(known, labels):  # a recovered sample's contribution is known exactly
             goal = goal - np.where(sent, last_layer_columns(target, x[None], int(y))[0], 0.0)[bias]
-        rest = map_counts(design, goal, spread, prior, total - len(known))
+        rest = map_counts(design, goal, spread, prior, total - len(known), noise_variance(target, scale))
         counts = np.bincount(labels, minlength=classes) + rest
         return Reconstruction(labels=np.concatenate([labels, _labels(rest)]), label_counts=counts,
                               notes=f"{len(known)} samples labelled one by one, {total - len(known)} counted by templates "

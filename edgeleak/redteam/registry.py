@@ -35,7 +35,7 @@ def register(number: int, name: str, title: str) -> Callable:
 
 
 def all_attacks() -> list[AttackSpec]:
-    from edgeleak.redteam import budget, mechanism, metadata, state  # noqa: F401  (each registers its attacks)
+    from edgeleak.redteam import budget, crafted, mechanism, metadata, state  # noqa: F401  (each registers its attacks)
 
     return sorted(ATTACKS.values(), key=lambda spec: spec.number)
 

@@ -165,3 +165,14 @@ def test_crafted_weights_give_windows_of_a_large_batch_and_noise_stops_them(mode
         noisy += int(np.sum(window_rs(windows, get_attack("imprint").run(target).windows) >= 0.9))
     # a window is alone in one of 16 bins with probability (15/16)^15 = 0.38: about 36 of 96
     assert clean >= 20 and clipped >= 20 and noisy == 0
+
+
+def test_under_noise_the_label_counts_fall_back_to_the_prior_not_below_it(models, task):
+    blind = blind_label_accuracy(16, np.bincount(task.y_train) / len(task.y_train))
+    got = {"llg_star": [], "ilrg": []}
+    for idx in batches(task, 16, 10, seed=3):
+        target, _, labels = target_of(models, task, "mlp", idx, batch_size=16, clip_mode=ClipMode.UPDATE, clip_norm=1.0,
+                                      noise_kind=NoiseKind.GAUSSIAN, noise_multiplier=1.0)
+        for attack in got:
+            got[attack].append(label_accuracy(labels, get_attack(attack).run(target).labels))
+    assert all(blind - 0.08 <= np.mean(v) <= blind + 0.08 for v in got.values()), (got, blind)
