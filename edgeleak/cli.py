@@ -1,4 +1,4 @@
-"""The ``edgeleak`` command line. Only this module and edgeleak.cli_privacy print; user errors become one line and exit code 2."""
+"""The ``edgeleak`` command line. Only this module, edgeleak.cli_privacy and edgeleak.cli_attacks print; user errors become one line and exit code 2."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from edgeleak.cli_attacks import add_attack_parsers
 from edgeleak.cli_privacy import (_add_floor_options, _boards, _device_floor_text, _floor, _floor_line,
                                   add_audit_epsilon_parser, cmd_capture_inspect, cmd_redteam)
 from edgeleak.errors import EdgeleakError
@@ -163,7 +164,7 @@ def cmd_train(args) -> int:
     model = load_model_dir(Path(args.model))
     data = load_dataset(args.dataset or model.dataset)
     plan = SessionPlan(devices=args.devices, rounds=args.rounds, config=config, partition=args.partition,
-                       samples_per_round=args.samples, seed=args.seed, floor=floor)
+                       samples_per_round=args.samples, seed=args.seed, floor=floor, craft=args.craft)
     bar = tqdm(total=args.rounds, unit="round", desc=f"{args.devices} x {board.name}", disable=None)
     def on_round(summary):
         bar.set_postfix(accuracy=f"{summary.accuracy:.3f}", loss=f"{summary.mean_loss:.3f}")
@@ -180,28 +181,6 @@ def cmd_train(args) -> int:
     for line in sorted({_device_floor_text(d) for d in summary.devices}):
         print(f"  devices report: {line}")
     print(f"wrote {args.out}")
-    return 0
-
-
-def cmd_attack(args) -> int:
-    from edgeleak.attacks.runner import run_attack
-
-    run = run_attack(Path(args.capture), args.attack, Path(args.out), truth_path=Path(args.truth) if args.truth else None,
-                     aggregate=args.aggregate, model_path=Path(args.model) if args.model else None)
-    s = run.summary
-    fmt = lambda m: "-" if m[0] != m[0] else f"{m[0]:.3f} [{m[1]:.3f}, {m[2]:.3f}]"  # noqa: E731
-    print(f"attack {run.attack}: {s.records} records scored, {len(run.skipped)} not applicable, "
-          f"{run.records_per_second:.1f} records/s")
-    print(f"  {'success rate (r >= 0.8)':<26} {s.success_rate:.3f} [{s.success_interval[0]:.3f}, {s.success_interval[1]:.3f}]")
-    print(f"  {'Pearson r':<26} {fmt(s.pearson)}")
-    print(f"  {'SNR dB':<26} {fmt(s.snr_db)}")
-    print(f"  {'label accuracy':<26} {fmt(s.label_accuracy)}")
-    print(f"  {'feature relative error':<26} {fmt(s.feature_error)}")
-    if s.semantic_accuracy is not None:
-        print(f"  {'classifier on recon/orig':<26} {s.semantic_accuracy:.3f} / {s.semantic_baseline:.3f}")
-    if run.skipped:
-        print(f"  not applicable, e.g. {run.skipped[0]}")
-    print(f"wrote {args.out}/scores.json, scores.csv, reconstructions.npz, plots/")
     return 0
 
 
@@ -328,19 +307,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--encoding", default="float32", choices=["float32", "float16", "int8"], help="update encoding (default float32)")
     p.add_argument("--seed", type=int, default=0, help="seed of the partition (default 0)")
     p.add_argument("--out", required=True, help="capture directory to write")
+    p.add_argument("--craft", choices=["imprint"], help="play a malicious server: send crafted weights every round "
+                   "instead of the model (an imprint module; docs/attacks.md); the model does not learn")
     _add_floor_options(p)
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("attack", help="reconstruct sensor windows and labels from a capture and score the leakage")
-    p.add_argument("capture", help="capture directory written by 'edgeleak train'")
-    p.add_argument("--attack", required=True, help="analytic, labels, dlg, inverting_gradients (both as published: random starts), "
-                   "dlg_from_analytic, inverting_gradients_from_analytic (started from the analytic attack's rows), "
-                   "feature_inversion")
-    p.add_argument("--truth", help="ground truth file (default: the capture's truth.elc)")
-    p.add_argument("--aggregate", action="store_true", help="attack the sum of each round's updates (secure aggregation)")
-    p.add_argument("--model", help="model directory (default: the one recorded in the capture)")
-    p.add_argument("--out", required=True, help="directory for reconstructions, scores and plots")
-    p.set_defaults(func=cmd_attack)
+    add_attack_parsers(sub)
 
     p = sub.add_parser("study", help="the leakage study: sweep on-device defenses, attack, account for privacy, report")
     grid = p.add_mutually_exclusive_group()
