@@ -11,8 +11,9 @@ Two attacks under two names (docs/attacks.md), the restart with the lowest objec
   (``labels_from_output_bias``, as iDLG names the label from the last layer's gradient).
 * ``inverting_gradients_from_analytic``: when the head reads the inputs directly, each row of the first layer's
   delta divided by its bias delta is an affine combination of the samples' features (a sample itself when one
-  sample alone activates the unit); the choices of rows whose activation patterns best explain the layer
-  (``replica.row_consistency``) are the restarts, with soft labels first fitted from the model's own prediction.
+  sample alone activates the unit); the samples the exclusivity analysis verifies (``exclusive.py``) are held
+  fixed, and the choices of rows whose activation patterns best explain the layer (``replica.row_consistency``)
+  start the others, with soft labels first fitted from the model's own prediction.
   A refinement of the analytic attack, named as one. (Through a backbone both start at random.)
 """
 
@@ -27,6 +28,7 @@ import tensorflow as tf
 
 from edgeleak.attacks.backbone import feature_map, total_variation
 from edgeleak.attacks.base import AttackInput, Reconstruction, nothing_sent, register
+from edgeleak.attacks.exclusive import exclusive_features
 from edgeleak.attacks.replica import TargetReplica, head_logits, initial_labels, row_starts
 
 
@@ -121,6 +123,16 @@ def fit_update(target: AttackInput, replica: TargetReplica, to_features: Callabl
         starts = [np.clip(r, lo, hi).reshape(shape) for r in rows]
     else:
         starts = [rng.normal(0.0, 0.1, shape).astype(np.float32) for _ in range(options.restarts)]
+    # samples the exclusivity analysis verified are exact: every start holds them, and the fit leaves them alone
+    frozen = exclusive_features(target)[:n].reshape(-1, *shape[1:]) if rows else np.zeros((0, *shape[1:]), np.float32)
+    held = tf.constant(frozen.astype(np.float32))
+
+    def whole(free):
+        return tf.concat([held, free], 0)
+
+    def free_objective(free, logits):
+        return objective(whole(free), logits)
+
     best: tuple[np.ndarray, np.ndarray, float] | None = None
     iterations = 0
     for start in starts:
@@ -136,11 +148,16 @@ def fit_update(target: AttackInput, replica: TargetReplica, to_features: Callabl
         else:
             logits = options.label_logit * np.eye(classes, dtype=np.float32)[first]
             lr = options.learning_rate
-        fit = adam_fit(objective, [start, logits], iterations=options.iterations, learning_rate=lr,
-                       bounds=[(lo, hi), None], signed=options.signed)
-        iterations += fit.iterations
-        if best is None or fit.value < best[2]:
-            best = (fit.variables[0], fit.variables[1], fit.value)
+        if len(frozen) == n:  # every sample verified: nothing left to fit
+            value = float(objective(tf.constant(start), tf.constant(logits)))
+            candidate = (start, logits, value)
+        else:
+            fit = adam_fit(free_objective, [start[len(frozen):], logits],
+                           iterations=options.iterations, learning_rate=lr, bounds=[(lo, hi), None], signed=options.signed)
+            iterations += fit.iterations
+            candidate = (whole(tf.constant(fit.variables[0])).numpy(), fit.variables[1], fit.value)
+        if best is None or candidate[2] < best[2]:
+            best = candidate
     return best[0], best[1], best[2], iterations
 
 
