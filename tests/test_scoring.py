@@ -107,3 +107,14 @@ def test_the_median_interval_covers_the_median_at_its_level():
     assert 0.93 <= covered / 1000 <= 0.99
     assert metrics.median_interval([0.2, 0.1, 0.3]) == (0.2, 0.1, 0.3)  # too few values: the observed range
     assert all(np.isnan(metrics.median_interval([])))
+
+
+def test_the_hindsight_blind_guess_matches_independent_draws_and_falls_for_one_class_batches():
+    from edgeleak.scoring.metrics import blind_label_accuracy, hindsight_label_accuracy
+
+    rng = np.random.default_rng(0)
+    iid = np.array([rng.multinomial(16, [0.25] * 4) for _ in range(20000)])
+    assert hindsight_label_accuracy(iid) == pytest.approx(blind_label_accuracy(16, np.full(4, 0.25)), abs=0.01)
+    one_class = np.array([np.eye(4, dtype=int)[k % 4] * 8 for k in range(40)])  # every batch a single activity
+    assert hindsight_label_accuracy(one_class) == pytest.approx(0.25)
+    assert blind_label_accuracy(8, np.full(4, 0.25)) > 0.7  # the independent-draws figure no blind guess reaches here

@@ -89,7 +89,20 @@ def test_the_quick_study_tells_the_story(quick_study):
     assert not any(r["bound_violated"] for r in results.values())
     assert all(r["measured_success"] <= r["rero_bound"] + 1e-9 for r in results.values())
     assert "| setting | model |" in stdout and "Recommended setting" in stdout
-    assert "### single update" in stdout and "### secure aggregation" in stdout
+    assert "### single update" in stdout and "### secure aggregation" in stdout and "### malicious weights" in stdout
+    # Batches: the label counts beat the blind guess; a server that crafts the weights reads batches of 8 unless
+    # there is noise.
+    batched = {a["attack"]: a for a in results["batch-4"]["attacks"]}
+    assert batched["ilrg"]["label_accuracy"] > batched["ilrg"]["label_baseline"]
+    crafted = {n: {a["attack"]: a for a in results[n]["attacks"]} for n in ("imprint-batch-8", "imprint-batch-8-clip-noise-1")}
+    assert results["imprint-batch-8"]["crafted"] == "imprint"
+    assert crafted["imprint-batch-8"]["imprint"]["windows_exact"] >= 0.3 * crafted["imprint-batch-8"]["imprint"]["windows"]
+    assert crafted["imprint-batch-8-clip-noise-1"]["imprint"]["windows_r90"] == 0
+    # What the server learns about the wearers, next to chance.
+    inferred = {i["property"]: i for i in results["no-defense"]["inference"]}
+    assert set(inferred) == {"activity_mix", "identity"} and inferred["activity_mix"]["accuracy"] > inferred["activity_mix"]["chance"]
+    assert results["secure-aggregation"]["inference"] == []
+    assert "What the server learns about the wearers" in (out / "report.html").read_text()
     # The devices' epsilon is audited where an audit can say something (one release accounted at most 30).
     audits = {n: r["epsilon_audit"] for n, r in results.items() if r.get("epsilon_audit")}
     assert set(audits) == {"clip-noise-3"}

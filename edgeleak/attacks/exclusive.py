@@ -172,7 +172,7 @@ class ExclusiveNeuronsAttack:
 
     def run(self, target: AttackInput) -> Reconstruction:
         found = analyse(target)
-        limit = target.meta.samples * target.aggregated
+        limit = target.meta.samples  # over the devices summed into the target
         features = found.features[:limit]
         notes = (f"{found.exact} samples verified by agreeing exclusive units, {len(found.features) - found.exact} "
                  f"consistent single units, of {limit} samples")

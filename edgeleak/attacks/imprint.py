@@ -100,7 +100,7 @@ class ImprintAttack:
 
     def run(self, target: AttackInput) -> Reconstruction:
         features, bins = bin_windows(target)
-        notes = f"{len(features)} bins gave a window, {bins} bins held samples, of {target.meta.samples * target.aggregated} samples"
+        notes = f"{len(features)} bins gave a window, {bins} bins held samples, of {target.meta.samples} samples"
         if not len(features):
             return Reconstruction(windows=np.zeros((0, *target.knowledge.input_shape[1:]), np.float32)
                                   if target.knowledge.whole_network_is_head else None,

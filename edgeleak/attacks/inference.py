@@ -276,16 +276,10 @@ def identity_attack(observed: Sequence[ObservedUpdate]) -> InferenceResult:
 
 def observed_updates(capture) -> tuple[ObservedUpdate, ...]:
     """Every update of a capture with the global head of its round and its reported configuration."""
-    from edgeleak.fl.fedavg import layers_from_params
+    from edgeleak.attacks.targets import sent_layers
 
-    shapes = [tuple(s) for s in capture.session["head_shapes"]]
-    out = []
-    for u in capture.updates:
-        if u.round not in capture.globals:
-            raise EdgeleakError(f"the capture lacks the global weights of round {u.round}")
-        layers = tuple(layers_from_params(list(capture.globals[u.round].tensors), shapes))
-        out.append(ObservedUpdate(u.device, u.round, layers, tuple(u.tensors), reported_config(u.meta), u.meta.samples))
-    return tuple(out)
+    return tuple(ObservedUpdate(u.device, u.round, sent_layers(capture, u.round), tuple(u.tensors),
+                                reported_config(u.meta), u.meta.samples) for u in capture.updates)
 
 
 def true_mixes(truth: Sequence, classes: int) -> dict[int, np.ndarray]:

@@ -153,15 +153,17 @@ def row_sums(columns: np.ndarray, classes: int) -> np.ndarray:
 def sample_weights(target: AttackInput) -> float:
     """The mean over a device's samples of ``Σ_steps (1/|batch|) Σ_{t'≥t} μ^(t'-t)`` for the steps that used the
     sample: with the learning rate, how much of one sample's gradient (at the sent weights) the delta carries. The
-    batch order is the documented one (docs/training.md), so the server computes it from what the device reports."""
+    batch order is the documented one (docs/training.md), so the server computes it from what the device reports.
+    For a sum of devices' updates (``meta.samples`` is their total) the devices are taken to hold equal shares."""
     from edgeleak.train.config import TrainConfig
     from edgeleak.train.oracle import batch_schedule
 
     meta = target.meta
     config = TrainConfig(learning_rate=meta.learning_rate, momentum=meta.momentum, batch_size=meta.batch_size,
                          local_steps=0 if meta.epochs else meta.steps, epochs=meta.epochs or 1)
-    schedule = batch_schedule(meta.samples, config)
-    weight = np.zeros(meta.samples)
+    samples = max(1, round(meta.samples / max(1, target.aggregated)))  # one device's (a sum reports the total)
+    schedule = batch_schedule(samples, config)
+    weight = np.zeros(samples)
     for t, batch in enumerate(schedule):
         carried = sum(meta.momentum ** k for k in range(len(schedule) - t))
         for i in batch:
@@ -260,7 +262,7 @@ class LlgStarAttack(_LabelCountAttack):
             return one
         classes = target.knowledge.num_classes
         values, sent = observed_last_layer(target)
-        total = target.meta.samples * target.aggregated
+        total = target.meta.samples  # over the devices summed into the target
         templates, spread = templates_of([row_sums(np.where(sent, c, 0.0), classes) for c in class_columns(target)])
         goal = row_sums(np.where(sent, values, 0.0), classes)
         prior = class_prior(target)
@@ -282,7 +284,7 @@ class IlrgAttack(_LabelCountAttack):
         if (one := self.single(target)) is not None:
             return one
         classes = target.knowledge.num_classes
-        total = target.meta.samples * target.aggregated
+        total = target.meta.samples  # over the devices summed into the target
         values, sent = observed_last_layer(target)
         bias = slice(len(values) - classes, None)
         if not sent[bias].all():

@@ -55,17 +55,18 @@ def capture_model(capture: Capture, model_path: Path | None = None) -> ModelDir:
     return model
 
 
+def sent_layers(capture: Capture, round_: int) -> tuple:
+    """The head weights the server sent for a round (its model, or crafted weights)."""
+    if round_ not in capture.globals:
+        raise EdgeleakError(f"the capture lacks the global weights of round {round_}")
+    shapes = [tuple(s) for s in capture.session["head_shapes"]]
+    return tuple(layers_from_params(list(capture.globals[round_].tensors), shapes))
+
+
 def update_targets(capture: Capture, knowledge: ServerKnowledge) -> list[AttackInput]:
     """One target per captured update."""
-    shapes = [tuple(s) for s in capture.session["head_shapes"]]
-    targets = []
-    for u in capture.updates:
-        if u.round not in capture.globals:
-            raise EdgeleakError(f"the capture lacks the global weights of round {u.round}")
-        layers = tuple(layers_from_params(list(capture.globals[u.round].tensors), shapes))
-        targets.append(AttackInput(knowledge, layers, u.meta, u.tensors, u.sent, 1,
-                                   {"round": u.round, "devices": [u.device]}))
-    return targets
+    return [AttackInput(knowledge, sent_layers(capture, u.round), u.meta, u.tensors, u.sent, 1,
+                        {"round": u.round, "devices": [u.device]}) for u in capture.updates]
 
 
 def aggregate_targets(capture: Capture, knowledge: ServerKnowledge) -> list[AttackInput]:

@@ -93,6 +93,25 @@ def blind_label_accuracy(batch: int, class_probs: np.ndarray) -> float:
     return float(np.sort(gains)[::-1][:batch].sum() / batch)
 
 
+def hindsight_label_accuracy(counts: np.ndarray) -> float:
+    """The best fixed guess of label counts for a set of batches of one size, chosen in hindsight: the largest mean
+    ``label_accuracy`` any one guess of counts ``g`` scores over the batches whose true counts per class are the rows
+    of ``counts`` ``(records, K)``. The mean of ``Σ_c min(g_c, N_c)`` is a sum over classes of concave functions whose
+    j-th increment is the share of batches with ``N_c ≥ j``, so the ``B`` largest increments make the guess (as in
+    ``blind_label_accuracy``, with the batches' own label distribution in place of independent draws). It is what
+    a guess that ignores the update can score at best when a batch's labels are not independent (windows recorded
+    in a row are mostly one activity)."""
+    counts = np.asarray(counts, np.int64)
+    if counts.ndim != 2 or len(counts) == 0:
+        return float("nan")
+    batch = int(counts[0].sum())
+    if batch <= 0:
+        return float("nan")
+    j = np.arange(1, batch + 1)
+    gains = np.concatenate([(counts[:, c][:, None] >= j[None, :]).mean(axis=0) for c in range(counts.shape[1])])
+    return float(np.sort(gains)[::-1][:batch].sum() / batch)
+
+
 def wilson_interval(successes: int, total: int, z: float = 1.96) -> tuple[float, float]:
     """95% Wilson score interval of a success rate."""
     if total == 0:

@@ -57,7 +57,7 @@ def target_of(models, task, name, indices, *, head=None, devices=1, seed=0, **op
     rounds = [train_round(list(head), features[k * per:(k + 1) * per], labels[k * per:(k + 1) * per], config,
                           rng=np.random.default_rng([seed, k])) for k in range(devices)]
     delta = tuple(np.sum([r.delta[t] for r in rounds], 0).astype(np.float32) for t in range(len(rounds[0].delta)))
-    meta = UpdateMeta(round=0, boot_id=0, samples=per, steps=rounds[0].steps, learning_rate=LR,
+    meta = UpdateMeta(round=0, boot_id=0, samples=len(indices), steps=rounds[0].steps, learning_rate=LR,
                       momentum=config.momentum, batch_size=config.batch_size, clip_mode=config.clip_mode,
                       noise_kind=config.noise_kind, clip_norm=config.clip_norm, noise_multiplier=config.noise_multiplier,
                       noise_mode=config.noise_mode, sparsify=config.sparsify, encoding=config.encoding, seeded=False,
