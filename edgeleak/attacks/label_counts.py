@@ -31,7 +31,7 @@ import numpy as np
 from scipy.optimize import nnls
 
 from edgeleak.attacks.base import AttackInput, Reconstruction, register
-from edgeleak.attacks.labels import _largest_remainder
+from edgeleak.attacks.labels import largest_remainder
 from edgeleak.train.config import ClipMode, NoiseKind
 from edgeleak.train.oracle import example_gradient, flatten_layers
 
@@ -229,7 +229,7 @@ def map_counts(design: np.ndarray, goal: np.ndarray, variance: np.ndarray, prior
     a = np.vstack([rows, np.full((1, design.shape[1]), weight)])
     b = np.concatenate([likelihood[1], belief[1], [weight * total]])
     coef, _ = nnls(a, b, maxiter=50 * design.shape[1])
-    return _largest_remainder(coef, total)
+    return largest_remainder(coef, total)
 
 
 class _LabelCountAttack:

@@ -13,7 +13,9 @@ import numpy as np
 from edgeleak.attacks.base import AttackInput, Reconstruction, register
 
 
-def _largest_remainder(values: np.ndarray, total: int) -> np.ndarray:
+def largest_remainder(values: np.ndarray, total: int) -> np.ndarray:
+    """Non-negative ``values`` rounded to integers that add up to ``total`` (Hamilton's method); all equal when
+    none is positive."""
     values = np.clip(values, 0, None)
     if values.sum() <= 0:
         values = np.ones_like(values)
@@ -36,7 +38,7 @@ def labels_from_output_bias(target: AttackInput) -> tuple[np.ndarray, np.ndarray
     # delta_c ≈ (lr / B) Σ (onehot - p): with the mean prediction taken as uniform, count = B·delta_c/lr + B/K.
     per_step = target.batch_size
     estimate = db / target.meta.learning_rate * per_step / max(1, target.meta.steps) + per_step / len(db)
-    counts = _largest_remainder(estimate * target.aggregated, per_step * target.aggregated)
+    counts = largest_remainder(estimate * target.aggregated, per_step * target.aggregated)
     labels = np.repeat(np.arange(len(db)), counts)
     return labels[:samples_seen], counts
 

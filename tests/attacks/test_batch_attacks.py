@@ -176,3 +176,26 @@ def test_under_noise_the_label_counts_fall_back_to_the_prior_not_below_it(models
         for attack in got:
             got[attack].append(label_accuracy(labels, get_attack(attack).run(target).labels))
     assert all(blind - 0.08 <= np.mean(v) <= blind + 0.08 for v in got.values()), (got, blind)
+
+
+@pytest.mark.parametrize("batch", [4, 16, 32])
+def test_label_counts_on_device_updates(models, task, tmp_path, batch):
+    """The same attacks on updates a host board computed (the firmware core, over the serial protocol)."""
+    from edgeleak.attacks.runner import run_attack
+    from edgeleak.boards import load_boards
+    from edgeleak.capture.store import load_capture
+    from edgeleak.fl.session import SessionPlan, run_session
+
+    model = models["mlp"][0]
+    plan = SessionPlan(devices=2, rounds=4, config=TrainConfig(learning_rate=LR, batch_size=batch),
+                       samples_per_round=batch, seed=batch)
+    run_session(load_boards().get("host"), model, task, plan, tmp_path / "cap")
+    assert {u.meta.samples for u in load_capture(tmp_path / "cap").updates} == {batch}
+    got = {}
+    for attack in ("ilrg", "llg_star"):
+        summary = run_attack(tmp_path / "cap", attack, tmp_path / attack).summary
+        got[attack], baseline = summary.label_accuracy[0], summary.label_baseline
+        assert summary.records == 8, summary
+    # the baseline is the best fixed guess in hindsight over these 8 batches (windows recorded in a row): at batch 4
+    # it nearly fits them, and only the instance-wise ilrg clears it there
+    assert got["ilrg"] > baseline and (batch < 16 or got["llg_star"] > baseline), (got, baseline)
