@@ -142,12 +142,15 @@ def run_attack(capture_path: Path, attack_name: str, out: Path, *, truth_path: P
     return run
 
 
+HINDSIGHT_BATCHES = 20  # batches of one size from which the blind baseline is the best fixed guess in hindsight
+
+
 def _rebaseline(scores: list[RecordScore], counts: list[np.ndarray]) -> list[RecordScore]:
     """The blind baseline of records with labels, from the batches themselves: the best fixed guess of counts in
     hindsight over this run's batches of the same size (``metrics.hindsight_label_accuracy``), an upper bound on any
     guess that ignores the update. The independent-draws formula (``blind_label_accuracy``) is right only when a
     batch's labels are independent; a device's batches hold windows recorded in a row, mostly of one activity, and
-    no blind guess reaches that formula on them. Under 8 batches of a size the hindsight guess fits the truth
+    no blind guess reaches that formula on them. Under 20 batches of a size the hindsight guess fits the truth
     itself, and the formula stays."""
     from edgeleak.scoring.metrics import hindsight_label_accuracy
 
@@ -157,7 +160,7 @@ def _rebaseline(scores: list[RecordScore], counts: list[np.ndarray]) -> list[Rec
             by_size.setdefault(s.samples, []).append(i)
     out = list(scores)
     for members in by_size.values():
-        if len(members) < 8:
+        if len(members) < HINDSIGHT_BATCHES:
             continue
         hindsight = hindsight_label_accuracy(np.array([counts[i] for i in members]))
         for i in members:
