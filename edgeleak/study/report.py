@@ -113,7 +113,7 @@ def impact_text(results: list[SettingResult]) -> list[str]:
         lines.append(f"Training on batches of 4 samples per update mixes them; the best reconstruction reaches r = "
                      f"{leakage(batched):.2f} in the worst case ({typical_leakage(batched):.2f} typical), and label counts are "
                      f"recovered at {label_leakage(batched):.2f} where a "
-                     f"blind guess of equal counts already scores {label_baseline(batched):.2f}.")
+                     f"guess that ignores the update already scores {label_baseline(batched):.2f}.")
     rec = recommend(results)
     if rec:
         lines.append(f"Recommended setting: {rec.name} (ε = {_fmt(rec.epsilon)} at δ = {rec.delta:g} per "
