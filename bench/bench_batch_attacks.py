@@ -11,28 +11,52 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "attacks"))
 
 import numpy as np  # noqa: E402
 
 from edgeleak.attacks import get_attack  # noqa: E402
+from edgeleak.attacks.base import Reconstruction  # noqa: E402
 from edgeleak.attacks.imprint import craft_imprint  # noqa: E402
+from edgeleak.attacks.simulated import oracle_target  # noqa: E402
 from edgeleak.attacks.targets import auxiliary_data, server_knowledge  # noqa: E402
 from edgeleak.data import load_dataset  # noqa: E402
 from edgeleak.device.model_dir import load_model_dir  # noqa: E402
+from edgeleak.fl.features import cut_features  # noqa: E402
 from edgeleak.quantize.artifact import read_head  # noqa: E402
 from edgeleak.quantize.pipeline import quantize_zoo_model  # noqa: E402
 from edgeleak.scoring.metrics import blind_label_accuracy, label_accuracy  # noqa: E402
-from edgeleak.train.config import ClipMode, NoiseKind  # noqa: E402
-from test_batch_attacks import batches, target_of, window_rs  # noqa: E402  (the tests' oracle targets)
+from edgeleak.scoring.score import score_record  # noqa: E402
+from edgeleak.train.config import ClipMode, NoiseKind, TrainConfig  # noqa: E402
 
 LABEL_ATTACKS = ("labels", "llg_star", "ilrg")
+LR = 0.05
+
+
+def batches(task, size: int, count: int, seed: int = 1) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.choice(len(task.y_train), size, replace=False) for _ in range(count)]
+
+
+def target_of(models, task, name, indices, *, head=None, **options):
+    """The oracle's update of the windows at ``indices``, the windows the device held and their labels."""
+    model, knowledge, own = models[name]
+    inputs = model.quantize(task.x_train[indices])
+    labels = task.y_train[indices]
+    target = oracle_target(knowledge, head or own, cut_features(model, inputs), labels,
+                           TrainConfig(learning_rate=LR, **options), seed=0)
+    return target, (inputs.astype(np.float32) - model.input_zero_point) * model.input_scale, labels
+
+
+def window_rs(windows: np.ndarray, reconstructed: np.ndarray | None) -> np.ndarray:
+    """Per true window, the r of its matched reconstruction (0 when none), as the scorer counts it."""
+    record = score_record(Reconstruction(windows=reconstructed), round_=0, devices=(0,), windows=windows,
+                          labels=np.zeros(len(windows), np.int64))
+    return np.array(record.window_pearsons) if record.window_pearsons else np.zeros(len(windows))
 
 
 def main() -> None:
@@ -100,7 +124,6 @@ def _wearers(models, task, tmp: Path) -> None:
     from edgeleak.attacks.inference import infer_from_capture
     from edgeleak.boards import load_boards
     from edgeleak.fl.session import SessionPlan, run_session
-    from edgeleak.train.config import TrainConfig
 
     print("\nproperty inference on host-board captures (mlp, 8 devices, 10 rounds, 4 samples per round, batch 4)")
     for partition in ("iid", "by-class"):

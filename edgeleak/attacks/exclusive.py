@@ -136,14 +136,14 @@ def _step(target: AttackInput) -> float | None:
 def _magnitude_label(target: AttackInput, x: np.ndarray, units: list[int], step: float | None) -> tuple[int, bool]:
     """The label whose predicted bias deltas ``-c δ_j(x, y)`` on ``units`` best match the observed ones, and whether
     they match within MAGNITUDE (per-example clipping scales the prediction as the device would)."""
-    from edgeleak.attacks.label_counts import _clip_factors, first_layer_error
+    from edgeleak.attacks.label_counts import clip_factors, first_layer_error
 
     if step is None:
         return -1, False
     observed = np.asarray(target.delta[1], np.float64)[units]
     best, label = np.inf, -1
     for y in range(target.knowledge.num_classes):
-        factor = _clip_factors(target, target.global_layers, x[None], np.array([y]))[0]
+        factor = clip_factors(target, target.global_layers, x[None], np.array([y]))[0]
         predicted = -step * factor * first_layer_error(target.global_layers, x, y)[units]
         miss = float(np.linalg.norm(observed - predicted) / max(np.linalg.norm(observed), 1e-30))
         if miss < best:

@@ -32,6 +32,7 @@ from scipy.optimize import nnls
 
 from edgeleak.attacks.base import AttackInput, Reconstruction, register
 from edgeleak.attacks.labels import largest_remainder
+from edgeleak.quantize.artifact import DenseLayer
 from edgeleak.train.config import ClipMode, NoiseKind
 from edgeleak.train.oracle import example_gradient, flatten_layers
 
@@ -49,7 +50,7 @@ def _forward(layers, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return h, p / p.sum(axis=1, keepdims=True)
 
 
-def _clip_factors(target: AttackInput, layers, features: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def clip_factors(target: AttackInput, layers, features: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Per-example clipping scales each sample's gradient to at most C: the factor per sample (1 without it)."""
     if target.meta.clip_mode != ClipMode.PER_EXAMPLE or not target.meta.clip_norm > 0:
         return np.ones(len(features))
@@ -68,7 +69,7 @@ def last_layer_columns(target: AttackInput, features: np.ndarray, label: int | n
     for layers, weight in path(target):
         h, p = _forward(layers, features)
         residual = np.eye(p.shape[1])[labels] - p  # -(p - e_y)
-        scale = _clip_factors(target, layers, features, labels)[:, None]
+        scale = clip_factors(target, layers, features, labels)[:, None]
         weights = (residual[:, :, None] * h[:, None, :]).reshape(len(features), -1)
         total = total + weight * np.concatenate([weights, residual], axis=1) * scale
     return total
@@ -81,8 +82,6 @@ def path(target: AttackInput, *, points: int = 6) -> list[tuple[tuple, float]]:
     distance covered before it, and its gradient is carried into the delta ``Σ_{t'≥t} μ^(t'-t)`` times. Noise on
     the update hides the end point, so a noisy update is read at the sent weights alone. At most ``points``
     positions (steps grouped evenly)."""
-    from edgeleak.quantize.artifact import DenseLayer
-
     steps, mu = max(1, target.meta.steps), target.meta.momentum
     layers = target.global_layers
     if steps == 1 or target.meta.noise_multiplier > 0 or target.aggregated > 1:
@@ -288,7 +287,7 @@ class IlrgAttack(_LabelCountAttack):
         values, sent = observed_last_layer(target)
         bias = slice(len(values) - classes, None)
         if not sent[bias].all():
-            values, bias = values, slice(0, len(values))  # a sparsified bias: fall back to the whole layer
+            bias = slice(0, len(values))  # a sparsified bias: fit the whole layer
         columns = [np.where(sent, c, 0.0)[:, bias] for c in class_columns(target)]
         templates, spread = templates_of(columns)
         goal = np.where(sent, values, 0.0)[bias]

@@ -24,27 +24,26 @@ def server_knowledge(model: ModelDir, auxiliary: Auxiliary | None = None) -> Ser
         num_classes=int(np.prod(model.output_shape)), auxiliary=auxiliary)
 
 
+_AUX: dict[tuple[str, str], Auxiliary] = {}  # per model and data set: computed once per process
+
+
 def auxiliary_data(model: ModelDir, dataset: str | None) -> Auxiliary | None:
     """The server's own data of the capture's task: its held-out evaluation split (the server measures the global
     model's accuracy on it, so it holds it; no device trains on it). None for a data set it cannot load."""
     from edgeleak.data import load_dataset
+    from edgeleak.fl.features import cut_features
 
     if not dataset:
         return None
-    try:
-        data = load_dataset(dataset)
-    except EdgeleakError:
-        return None
-    key = (model.sha256, data.name)
-    if key not in _AUX:
-        from edgeleak.fl.features import cut_features
-
+    key = (model.sha256, dataset)
+    if key not in _AUX:  # loaded and run through the model once per process, not once per attack
+        try:
+            data = load_dataset(dataset)
+        except EdgeleakError:
+            return None
         _AUX[key] = Auxiliary(cut_features(model, model.quantize(data.x_test)), np.asarray(data.y_test, np.int64),
                               f"{data.name}: the server's held-out evaluation split")
     return _AUX[key]
-
-
-_AUX: dict[tuple[str, str], Auxiliary] = {}  # per model and data set: computed once per process
 
 
 def capture_model(capture: Capture, model_path: Path | None = None) -> ModelDir:

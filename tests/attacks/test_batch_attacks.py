@@ -14,14 +14,13 @@ from edgeleak.attacks.base import AttackInput
 from edgeleak.attacks.exclusive import analyse, exclusive_features
 from edgeleak.attacks.imprint import craft_imprint, crafted
 from edgeleak.attacks.replica import row_starts
+from edgeleak.attacks.simulated import oracle_target
 from edgeleak.attacks.targets import auxiliary_data, server_knowledge
 from edgeleak.device.model_dir import load_model_dir
 from edgeleak.fl.features import cut_features
 from edgeleak.quantize.artifact import read_head
 from edgeleak.scoring.metrics import blind_label_accuracy, label_accuracy, match_reconstructions, pearson_per_channel
 from edgeleak.train.config import ClipMode, NoiseKind, TrainConfig
-from edgeleak.train.oracle import train_round
-from edgeleak.train.update import UpdateMeta
 
 LR = 0.05
 
@@ -47,24 +46,13 @@ def models(task, tmp_path_factory):
 
 
 def target_of(models, task, name, indices, *, head=None, devices=1, seed=0, **options):
-    """The (summed) update of consecutive groups of ``indices`` as the server decodes it, and the true windows."""
+    """The (summed) update of consecutive groups of ``indices`` as the server decodes it, the true windows, labels."""
     model, knowledge, own = models[name]
-    head = head or own
-    config = TrainConfig(learning_rate=LR, **options)
     inputs = model.quantize(task.x_train[indices])
-    features, labels = cut_features(model, inputs), task.y_train[indices]
-    per = len(indices) // devices
-    rounds = [train_round(list(head), features[k * per:(k + 1) * per], labels[k * per:(k + 1) * per], config,
-                          rng=np.random.default_rng([seed, k])) for k in range(devices)]
-    delta = tuple(np.sum([r.delta[t] for r in rounds], 0).astype(np.float32) for t in range(len(rounds[0].delta)))
-    meta = UpdateMeta(round=0, boot_id=0, samples=len(indices), steps=rounds[0].steps, learning_rate=LR,
-                      momentum=config.momentum, batch_size=config.batch_size, clip_mode=config.clip_mode,
-                      noise_kind=config.noise_kind, clip_norm=config.clip_norm, noise_multiplier=config.noise_multiplier,
-                      noise_mode=config.noise_mode, sparsify=config.sparsify, encoding=config.encoding, seeded=False,
-                      sparsify_fraction=config.sparsify_fraction, pre_clip_norm=0.0, loss=0.0, ticks=0)
-    sent = tuple(np.ones(len(d), bool) for d in delta)
-    windows = (inputs.astype(np.float32) - model.input_zero_point) * model.input_scale
-    return AttackInput(knowledge, tuple(head), meta, delta, sent, devices), windows, labels
+    labels = task.y_train[indices]
+    target = oracle_target(knowledge, head or own, cut_features(model, inputs), labels,
+                           TrainConfig(learning_rate=LR, **options), devices=devices, seed=seed)
+    return target, (inputs.astype(np.float32) - model.input_zero_point) * model.input_scale, labels
 
 
 def window_rs(truth: np.ndarray, reconstructed: np.ndarray | None) -> np.ndarray:

@@ -11,13 +11,12 @@ from scipy.optimize import linear_sum_assignment
 
 from edgeleak.attacks import get_attack
 from edgeleak.attacks.base import AttackInput
+from edgeleak.attacks.simulated import oracle_target
 from edgeleak.attacks.targets import server_knowledge
 from edgeleak.device.model_dir import load_model_dir
 from edgeleak.fl.features import cut_features
 from edgeleak.quantize.artifact import read_head
 from edgeleak.train.config import ClipMode, Encoding, Sparsify, TrainConfig
-from edgeleak.train.oracle import train_round
-from edgeleak.train.update import UpdateMeta
 
 LR = 0.05
 
@@ -46,23 +45,10 @@ def make_target(models, data, name, indices, devices=1, **options) -> tuple[Atta
     """The update (or the sum of ``devices`` updates over consecutive groups of ``indices``) as the server decodes
     it, and the ground truth: windows, labels, features."""
     model, knowledge, head = models[name]
-    config = TrainConfig(learning_rate=LR, **options)
     windows, labels = data.x_train[indices], data.y_train[indices]
     features = cut_features(model, model.quantize(windows))
-    per = len(indices) // devices
-    rounds = [train_round(list(head), features[k * per:(k + 1) * per], labels[k * per:(k + 1) * per], config,
-                          rng=np.random.default_rng(k)) for k in range(devices)]
-    sparse = config.sparsify != Sparsify.NONE
-    delta = tuple(np.sum([r.delta[t] for r in rounds], 0).astype(np.float32) for t in range(len(rounds[0].delta)))
-    sent = tuple(np.any([(r.delta[t] != 0) if sparse else np.ones(len(r.delta[t]), bool) for r in rounds], 0)
-                 for t in range(len(delta)))
-    meta = UpdateMeta(round=0, boot_id=0, samples=len(indices), steps=rounds[0].steps, learning_rate=LR,
-                      momentum=config.momentum, batch_size=config.batch_size, clip_mode=config.clip_mode,
-                      noise_kind=config.noise_kind, clip_norm=config.clip_norm, noise_multiplier=0.0,
-                      noise_mode=config.noise_mode, sparsify=config.sparsify, encoding=config.encoding, seeded=False,
-                      sparsify_fraction=config.sparsify_fraction, pre_clip_norm=rounds[0].pre_clip_norm,
-                      loss=rounds[0].loss, ticks=0)
-    return AttackInput(knowledge, head, meta, delta, sent, devices), windows, labels, features
+    target = oracle_target(knowledge, head, features, labels, TrainConfig(learning_rate=LR, **options), devices=devices)
+    return target, windows, labels, features
 
 
 def pearson(a: np.ndarray, b: np.ndarray) -> float:
