@@ -21,8 +21,9 @@ import numpy as np
 
 from edgeleak.boards import load_boards
 from edgeleak.capture.store import load_capture
+from edgeleak.core.model import ModelDir
 from edgeleak.data import load_dataset
-from edgeleak.device.model_dir import ModelDir, load_model_dir
+from edgeleak.device.model_dir import load_model_dir
 from edgeleak.device.session import open_device
 from edgeleak.device.verify import reference_outputs, verification_inputs
 from edgeleak.errors import EdgeleakError

@@ -9,14 +9,15 @@ import numpy as np
 import pytest
 
 from edgeleak.boards import load_boards
+from edgeleak.core.head import DenseLayer
 from edgeleak.device.model_dir import load_model_dir
 from edgeleak.device.session import open_device
 from edgeleak.errors import EdgeleakError
+from edgeleak.fl.features import cut_features
 from edgeleak.link.client import DeviceError
 from edgeleak.link.messages import EntropySource, ErrorCode
 from edgeleak.privacy.grid import epsilon_zcdp, rho_add, round_cost
-from edgeleak.quantize.artifact import DenseLayer, read_head
-from edgeleak.fl.features import cut_features
+from edgeleak.quantize.artifact import read_head
 from edgeleak.train.config import ClipMode, Encoding, NoiseKind, NoiseMode, Sparsify, TrainConfig
 from edgeleak.train.defenses import global_norm
 from edgeleak.train.dgauss import ChaChaWords

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from edgeleak.quantize.artifact import DenseLayer
+from edgeleak.core.head import DenseLayer
 from edgeleak.train.config import ClipMode, Encoding, NoiseKind, Sparsify, TrainConfig
 from edgeleak.train.defenses import encode_decode, global_norm, top_k_indices
 from edgeleak.train.oracle import batch_schedule, flatten_layers, train_round

@@ -64,7 +64,7 @@ def test_models_with_ops_the_engine_lacks_are_named(tmp_path):
     model = keras.Model(x_in, keras.layers.Dense(2, activation="softmax")(h))
     tflite = convert_int8(model, np.random.default_rng(0).normal(size=(16, 20, 3)).astype(np.float32))
     with pytest.raises(EdgeleakError, match="op TANH .* not supported by the firmware engine"):
-        from edgeleak.quantize.artifact import DenseLayer
+        from edgeleak.core.head import DenseLayer
         export_artifact(parse_tflite(tflite), [DenseLayer(np.zeros((2, 4), np.float32), np.zeros(2, np.float32))])
     float_model = tf.lite.TFLiteConverter.from_keras_model(model).convert()
     with pytest.raises(EdgeleakError, match="not int8"):

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from edgeleak.boards import load_boards
+from edgeleak.core.head import DenseLayer
 from edgeleak.errors import EdgeleakError
-from edgeleak.quantize.artifact import DenseLayer
 from edgeleak.redteam import RedteamPlan, redteam, redteam_build_flags
 from edgeleak.redteam.registry import all_attacks, select_attacks
 from edgeleak.redteam.report import report_json, report_lines

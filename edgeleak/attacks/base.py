@@ -7,8 +7,8 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from edgeleak.core.head import DenseLayer
 from edgeleak.errors import EdgeleakError
-from edgeleak.quantize.artifact import DenseLayer
 from edgeleak.train.update import UpdateMeta
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from edgeleak.attacks.analytic import features_to_windows
 from edgeleak.attacks.base import AttackInput, Reconstruction, register
-from edgeleak.quantize.artifact import DenseLayer
+from edgeleak.core.head import DenseLayer
 
 PARALLEL = 1 - 1e-6  # rows of a crafted first layer: cosine with the first row at least this
 

@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from edgeleak import strict_json
+from edgeleak.core.head import DenseLayer
 from edgeleak.errors import EdgeleakError, NotApplicable
-from edgeleak.quantize.artifact import DenseLayer
 from edgeleak.train.config import ClipMode, NoiseKind, Sparsify, TrainConfig
 from edgeleak.train.oracle import train_round
 from edgeleak.train.update import UpdateMeta

@@ -32,7 +32,7 @@ from scipy.optimize import nnls
 
 from edgeleak.attacks.base import AttackInput, Reconstruction, register
 from edgeleak.attacks.labels import largest_remainder
-from edgeleak.quantize.artifact import DenseLayer
+from edgeleak.core.head import DenseLayer
 from edgeleak.train.config import ClipMode, NoiseKind
 from edgeleak.train.oracle import example_gradient, flatten_layers
 

@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from edgeleak.attacks.base import AttackInput
-from edgeleak.quantize.artifact import DenseLayer
+from edgeleak.core.head import DenseLayer
 from edgeleak.train.config import ClipMode, TrainConfig
 from edgeleak.train.oracle import batch_schedule
 

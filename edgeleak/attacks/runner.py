@@ -14,9 +14,11 @@ import numpy as np
 
 from edgeleak import strict_json
 from edgeleak.attacks.base import get_attack
-from edgeleak.attacks.targets import aggregate_targets, auxiliary_data, capture_model, server_knowledge, update_targets
+from edgeleak.attacks.targets import (aggregate_targets, auxiliary_data, capture_dataset, capture_model, server_knowledge,
+                                      update_targets)
 from edgeleak.capture.records import CaptureWarning, read_records
 from edgeleak.capture.store import TRUTH_FILE, TruthRecord, load_capture
+from edgeleak.core.model import DatasetSource, ModelDir
 from edgeleak.errors import EdgeleakError, NotApplicable
 from edgeleak.fl.features import cut_features
 from edgeleak.scoring.plots import plot_overlay
@@ -46,18 +48,18 @@ def _truth(capture, truth_path: Path | None) -> dict[tuple[int, int], TruthRecor
 
 
 @functools.lru_cache(maxsize=4)
-def _train_labels(name: str) -> np.ndarray:
+def _train_labels(source: DatasetSource) -> np.ndarray:
     from edgeleak.data import load_dataset
 
-    return load_dataset(name).y_train
+    return load_dataset(source).y_train
 
 
-def _class_prior(capture, truth: dict) -> np.ndarray | None:
+def _class_prior(capture, model: ModelDir, truth: dict) -> np.ndarray | None:
     """The label distribution the devices' batches are drawn from, as the server knows it: the training labels of
     the capture's data set (public), else the labels of the ground truth itself."""
     name = capture.session.get("dataset")
     try:
-        labels = _train_labels(name) if name else None
+        labels = _train_labels(capture_dataset(model, name)) if name else None
     except EdgeleakError:
         labels = None
     if labels is None:
@@ -95,7 +97,7 @@ def run_attack(capture_path: Path, attack_name: str, out: Path, *, truth_path: P
     out.mkdir(parents=True, exist_ok=True)
     (out / "plots").mkdir(exist_ok=True)
     scores, skipped, saved, true_counts = [], [], {}, []
-    class_probs = _class_prior(capture, truth)
+    class_probs = _class_prior(capture, model, truth)
     start = time.perf_counter()
     for target in targets:
         if limit is not None and len(scores) >= limit:

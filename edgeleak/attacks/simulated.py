@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgeleak.attacks.base import AttackInput, ServerKnowledge
-from edgeleak.quantize.artifact import DenseLayer
+from edgeleak.core.head import DenseLayer
 from edgeleak.train.config import Sparsify, TrainConfig
 from edgeleak.train.oracle import OracleRound, train_round
 from edgeleak.train.update import UpdateMeta

@@ -9,7 +9,8 @@ import numpy as np
 
 from edgeleak.attacks.base import AttackInput, Auxiliary, ServerKnowledge
 from edgeleak.capture.store import Capture
-from edgeleak.device.model_dir import ModelDir, load_model_dir
+from edgeleak.core.model import DatasetSource, ModelDir
+from edgeleak.device.model_dir import load_model_dir
 from edgeleak.errors import EdgeleakError
 from edgeleak.fl.fedavg import layers_from_params
 
@@ -27,6 +28,12 @@ def server_knowledge(model: ModelDir, auxiliary: Auxiliary | None = None) -> Ser
 _AUX: dict[tuple[str, str], Auxiliary] = {}  # per model and data set: computed once per process
 
 
+def capture_dataset(model: ModelDir, name: str) -> DatasetSource:
+    """The data set a capture names: the model's own source when the names agree (a user's file is found by the path
+    and hash its model directory recorded), else a packaged data set of that name."""
+    return model.dataset if name == model.dataset.name else DatasetSource(name)
+
+
 def auxiliary_data(model: ModelDir, dataset: str | None) -> Auxiliary | None:
     """The server's own data of the capture's task: its held-out evaluation split (the server measures the global
     model's accuracy on it, so it holds it; no device trains on it). None for a data set it cannot load."""
@@ -38,7 +45,7 @@ def auxiliary_data(model: ModelDir, dataset: str | None) -> Auxiliary | None:
     key = (model.sha256, dataset)
     if key not in _AUX:  # loaded and run through the model once per process, not once per attack
         try:
-            data = load_dataset(dataset)
+            data = load_dataset(capture_dataset(model, dataset))
         except EdgeleakError:
             return None
         _AUX[key] = Auxiliary(cut_features(model, model.quantize(data.x_test)), np.asarray(data.y_test, np.int64),

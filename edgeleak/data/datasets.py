@@ -13,6 +13,7 @@ from typing import Callable
 
 import numpy as np
 
+from edgeleak.core.model import DatasetSource
 from edgeleak.errors import EdgeleakError
 
 
@@ -32,6 +33,7 @@ class Dataset:
     std: np.ndarray  # (channels,) divided out
     x_base: np.ndarray | None = None  # the server's own data the base model is trained on; None: x_train
     y_base: np.ndarray | None = None
+    source: DatasetSource | None = None  # where the windows come from; None: the packaged data set ``name``
 
     def base(self) -> tuple[np.ndarray, np.ndarray]:
         """The windows and labels the base model is trained and calibrated on."""
@@ -155,10 +157,17 @@ DATASETS: dict[str, Callable[[], Dataset]] = {
 }
 
 
-def load_dataset(name: str) -> Dataset:
-    """Load a data set by its registry name."""
+def load_dataset(spec: "str | DatasetSource") -> Dataset:
+    """Load a data set: a packaged one by its registry name, or the source a model directory recorded (a user's file,
+    checked against the hash it had when the model was made)."""
+    source = spec if isinstance(spec, DatasetSource) else DatasetSource(spec)
+    if not source.packaged:
+        from edgeleak.data.user_files import load_source
+
+        return load_source(source)
     try:
-        loader = DATASETS[name]
+        loader = DATASETS[source.name]
     except KeyError:
-        raise EdgeleakError(f"unknown data set {name!r}; choose one of: {', '.join(DATASETS)}") from None
+        raise EdgeleakError(f"unknown data set {source.name!r}; choose one of: {', '.join(DATASETS)}, "
+                            "or give a .npz or .csv file (docs/data-format.md)") from None
     return loader()

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from edgeleak.boards.budget import BudgetReport, estimate_model_budget
 from edgeleak.boards.config import Board
-from edgeleak.device.model_dir import ModelDir, load_model_dir
+from edgeleak.core.model import ModelDir
+from edgeleak.device.model_dir import load_model_dir
 from edgeleak.errors import EdgeleakError
 from edgeleak.firmware.build import BuildResult, build_firmware
 from edgeleak.privacy.floor import check_build_flags

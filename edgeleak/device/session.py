@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Iterator
 
 from edgeleak.boards.config import Board
+from edgeleak.core.model import ModelDir
 from edgeleak.device.build import build_for_model
-from edgeleak.device.model_dir import ModelDir
 from edgeleak.errors import EdgeleakError
 from edgeleak.firmware.runners import host_board, qemu_board
 from edgeleak.link.client import DeviceClient, open_serial

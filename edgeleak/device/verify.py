@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgeleak.core.model import ModelDir
 from edgeleak.device.infer import BoardOutputs
-from edgeleak.device.model_dir import ModelDir
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from edgeleak.core.head import DenseLayer
 from edgeleak.link.cobs import cobs_encode
 from edgeleak.link.messages import ErrorCode, MsgType, pack_resend
 from edgeleak.link.packet import FLAG_OFFSET, MAX_BODY, MAX_CHUNK_DATA, PROTOCOL_VERSION
-from edgeleak.quantize.artifact import OPCODES, DenseLayer, ExportedModel, export_artifact, read_head
+from edgeleak.quantize.artifact import OPCODES, ExportedModel, export_artifact, read_head
 from edgeleak.quantize.codegen import MAX_SAMPLES, artifact_to_c
 from edgeleak.quantize.tflite_graph import TfliteGraph, TfliteOp, TfliteTensor
 from edgeleak.train.config import ClipMode, Encoding, NoiseKind, NoiseMode, Sparsify, TrainConfig

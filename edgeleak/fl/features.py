@@ -6,7 +6,7 @@ import functools
 
 import numpy as np
 
-from edgeleak.device.model_dir import ModelDir
+from edgeleak.core.model import ModelDir
 from edgeleak.train.oracle import features_from_cut
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgeleak.quantize.artifact import DenseLayer
+from edgeleak.core.head import DenseLayer
 
 
 def fedavg(global_params: list[np.ndarray], updates: list[tuple[int, list[np.ndarray]]]) -> list[np.ndarray]:

@@ -20,19 +20,19 @@ import numpy as np
 
 from edgeleak.boards.config import Board
 from edgeleak.capture.store import CaptureWriter, DeviceReport
+from edgeleak.core.model import ModelDir
 from edgeleak.data.datasets import Dataset
 from edgeleak.data.partition import partition
-from edgeleak.device.model_dir import ModelDir
 from edgeleak.device.session import DeviceSession, open_device
 from edgeleak.errors import EdgeleakError
-from edgeleak.fl.fedavg import accuracy, fedavg, layers_from_params
 from edgeleak.fl.features import cut_features
+from edgeleak.fl.fedavg import accuracy, fedavg, layers_from_params
 from edgeleak.link.client import DeviceError, LinkTimeout
-from edgeleak.link.link_errors import PortLost
-from edgeleak.link.serial_port import reopen_serial
 from edgeleak.link.faults import FaultSpec
+from edgeleak.link.link_errors import PortLost
 from edgeleak.link.messages import ErrorCode
 from edgeleak.link.retry import LinkCounters
+from edgeleak.link.serial_port import reopen_serial
 from edgeleak.privacy.floor import Floor
 from edgeleak.quantize.artifact import read_head
 from edgeleak.train.config import TrainConfig

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgeleak.core.head import DenseLayer
 from edgeleak.data.datasets import Dataset
 from edgeleak.errors import EdgeleakError
 from edgeleak.models.zoo import ModelSpec
-from edgeleak.quantize.artifact import DenseLayer
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,12 @@ from typing import Callable
 
 import numpy as np
 
-from edgeleak.device.model_dir import ModelDir
+from edgeleak.core.head import DenseLayer
+from edgeleak.core.model import ModelDir
 from edgeleak.errors import EdgeleakError
 from edgeleak.link.client import DeviceClient
 from edgeleak.privacy.audit_math import GdpEstimate, OneRun, gdp_bound, one_run_bound
 from edgeleak.privacy.grid import NoiseGrid, epsilon_zcdp, make_grid, release_rho
-from edgeleak.quantize.artifact import DenseLayer
 from edgeleak.train.config import ClipMode, NoiseKind, TrainConfig
 from edgeleak.train.defenses import clip_scale, global_norm, grid_round
 from edgeleak.train.oracle import flatten_layers, train_round

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgeleak.core.head import DenseLayer
 from edgeleak.errors import EdgeleakError
 from edgeleak.quantize import prepare
 from edgeleak.quantize.planner import Buffer, plan_arena
@@ -31,14 +32,6 @@ _TYPE_CODES = {"int8": 1, "int32": 2, "float32": 3}
 _ELEMENT_SIZE = {"int8": 1, "int32": 4, "float32": 4}
 # Inputs that carry data; the rest (shape, axis tensors) are folded into op parameters.
 _DATA_INPUTS = {"RESHAPE": 1, "EXPAND_DIMS": 1, "SQUEEZE": 1, "MEAN": 1}
-
-
-@dataclass(frozen=True)
-class DenseLayer:
-    """One float layer of the trainable head: ``y = W x + b``, W shaped ``(out, in)``."""
-
-    weights: np.ndarray
-    bias: np.ndarray
 
 
 @dataclass(frozen=True)

@@ -4,36 +4,18 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from edgeleak.core.head import DenseLayer
+from edgeleak.core.model import (MODEL_ARTIFACT, MODEL_KERAS, MODEL_META, MODEL_TFLITE, DatasetSource, ModelMeta,
+                                  Normalisation, QuantizeReport)
 from edgeleak.data.datasets import Dataset
 from edgeleak.errors import EdgeleakError
-from edgeleak.quantize.artifact import DenseLayer, ExportedModel, export_artifact
+from edgeleak.quantize.artifact import ExportedModel, export_artifact
 from edgeleak.quantize.convert import convert_int8, representative_windows
 from edgeleak.quantize.tflite_graph import TfliteGraph, parse_tflite
-
-MODEL_TFLITE = "model.tflite"
-MODEL_ARTIFACT = "model.elm"
-MODEL_KERAS = "model.keras"
-MODEL_META = "model.json"
-
-
-@dataclass(frozen=True)
-class QuantizeReport:
-    dataset: str
-    model: str
-    cut: str
-    float_test_accuracy: float | None
-    int8_test_accuracy: float
-    tflite_bytes: int
-    artifact_bytes: int
-    arena_bytes: int
-    macs: int
-    sha256: str
-    seconds: float
 
 
 def dequantized_head(graph: TfliteGraph, head_layers: int) -> list[DenseLayer]:
@@ -107,12 +89,15 @@ def _finish(data: Dataset, model_name: str, cut: str, tflite_model: bytes, head:
         tflite_bytes=len(tflite_model), artifact_bytes=len(exported.artifact), arena_bytes=exported.arena_size,
         macs=exported.total_macs, sha256=exported.sha256, seconds=time.perf_counter() - start,
     )
-    meta = {"report": asdict(report), "input_shape": list(exported.input_shape), "output_shape": list(exported.output_shape),
-            "cut_shape": list(exported.cut_shape), "cut_tflite_index": exported.cut_tflite_index,
-            "cut_scale": exported.cut_scale, "cut_zero_point": exported.cut_zero_point, "input_scale": exported.input_scale,
-            "input_zero_point": exported.input_zero_point, "head_shapes": [list(s) for s in exported.head_shapes],
-            "backbone_ops": exported.backbone_ops, "dataset": data.name}
-    _write_atomic(out_dir / MODEL_META, json.dumps(meta, indent=2).encode())
+    meta = ModelMeta(
+        report=report, input_shape=exported.input_shape, output_shape=exported.output_shape,
+        input_scale=exported.input_scale, input_zero_point=exported.input_zero_point, cut_shape=exported.cut_shape,
+        cut_tflite_index=exported.cut_tflite_index, cut_scale=exported.cut_scale, cut_zero_point=exported.cut_zero_point,
+        head_shapes=exported.head_shapes, backbone_ops=exported.backbone_ops,
+        dataset=data.source or DatasetSource(data.name),
+        normalisation=Normalisation(tuple(np.ravel(data.mean).tolist()), tuple(np.ravel(data.std).tolist())),
+    )
+    _write_atomic(out_dir / MODEL_META, json.dumps(meta.to_json(), indent=2, allow_nan=False).encode())
     return report, exported
 
 

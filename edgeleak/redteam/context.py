@@ -9,11 +9,11 @@ from typing import Callable, TypeVar
 
 import numpy as np
 
-from edgeleak.device.model_dir import ModelDir
+from edgeleak.core.head import DenseLayer
+from edgeleak.core.model import ModelDir
 from edgeleak.errors import EdgeleakError
 from edgeleak.link.client import DeviceClient, DeviceError, LinkTimeout
 from edgeleak.link.messages import ErrorCode
-from edgeleak.quantize.artifact import DenseLayer
 from edgeleak.redteam.results import DeviceFacts
 from edgeleak.redteam.score import head_shapes
 from edgeleak.train.config import ClipMode, NoiseKind, TrainConfig

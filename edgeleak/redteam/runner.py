@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Callable
 
 from edgeleak.boards.config import Board
-from edgeleak.device.model_dir import ModelDir, load_model_dir
+from edgeleak.core.model import ModelDir
+from edgeleak.device.model_dir import load_model_dir
 from edgeleak.device.session import DeviceSession, open_device
 from edgeleak.errors import EdgeleakError
 from edgeleak.link.client import DeviceError, LinkTimeout

@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from edgeleak.core.quant import quantize_int8
+
 PROBE_SPAN = 8.0  # the probed logit ranges over [1, 1 + PROBE_SPAN] for q in [-128, 127]
 LABEL_STEP = 1.0  # label probe: logits 0, 1, 2, ... so the loss is log(sum e^k) - y
 
@@ -95,7 +97,7 @@ def value_from_loss(loss: float, classes: int) -> int | None:
 
 def int8_of_features(features: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
     """The stored int8 cut values behind features ``(q − z)·s``."""
-    return np.clip(np.round(np.asarray(features, np.float64) / scale) + zero_point, -128, 127).astype(np.int64)
+    return quantize_int8(features, scale, zero_point).astype(np.int64)
 
 
 def off_grid(values: np.ndarray, exponent: int) -> int:

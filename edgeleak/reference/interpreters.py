@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from edgeleak.core.quant import quantize_int8
 from edgeleak.quantize.tflite_graph import parse_tflite
 
 
@@ -17,8 +18,7 @@ class _Quantizer:
 
     def quantize_input(self, x: np.ndarray) -> np.ndarray:
         """Float windows ``(n, *shape[1:])`` to int8 with the model's input scale and zero point."""
-        q = np.round(x / self.input_scale) + self.input_zero_point
-        return np.clip(q, -128, 127).astype(np.int8)
+        return quantize_int8(x, self.input_scale, self.input_zero_point)
 
 
 class TflmReference(_Quantizer):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edgeleak.quantize.artifact import DenseLayer
+from edgeleak.core.head import DenseLayer
 from edgeleak.train.config import ClipMode, NoiseKind, NoiseMode, Sparsify, TrainConfig
 from edgeleak.train.defenses import clip_scale, encode_decode, global_norm, grid_noise, top_k_indices
 from edgeleak.train.dgauss import GeneratorWords, Words

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from edgeleak.attacks.replica import RoundSpec, head_tensors, simulate_round
-from edgeleak.quantize.artifact import DenseLayer
+from edgeleak.core.head import DenseLayer
 from edgeleak.train.config import ClipMode, TrainConfig
 from edgeleak.train.oracle import train_round
 
