@@ -195,12 +195,13 @@ def cmd_study(args) -> int:
 
     study = load_study_config(Path(args.config) if args.config else None,
                               "quick" if args.quick else "full" if args.full else "default")
-    default = study.floor or _boards(args).get(study.board).floor  # the config's floor, else the board's
+    boards = _boards(args)
+    default = study.floor or boards.get(study.board).floor  # the config's floor, else the board's
     study = dataclasses.replace(study, floor=resolve_floor(default, epsilon=args.floor_epsilon, delta=args.floor_delta,
                                                            disabled=args.no_floor))
     out = Path(args.out)
     start = time.perf_counter()
-    results = run_study(study, out, progress=lambda line: print(f"  {line}", flush=True))
+    results = run_study(study, out, progress=lambda line: print(f"  {line}", flush=True), boards=boards)
     write_report(results, _to_json_config(study), out)
     print(markdown_summary(results))
     print(f"\n{len(results)} settings in {time.perf_counter() - start:.0f} s; wrote {out / 'report.html'} and {out / 'results.json'}")

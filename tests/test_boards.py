@@ -34,7 +34,8 @@ def test_shipped_boards_file_is_valid_and_covers_the_design():
     assert re.search(r"\[env:mps2-an386\][^\[]*--defsym=EL_RAM_LENGTH=233K", ini)  # the linker enforces the same
     assert an386.qemu_machine == "mps2-an386" and an386.fpu and not boards.get("mps2-an385").fpu
     assert (0x2341, 0x805A) in nano.usb_ids
-    assert all(b.offline == (b.kind != "serial") for b in boards.boards.values())
+    # the real boards need the PlatformIO registry, except the bare-metal NUCLEO-F429ZI (the Debian toolchain)
+    assert all(b.offline == (b.kind != "serial" or b.name == "nucleo-f429zi") for b in boards.boards.values())
 
 
 def test_platformio_envs_exist_for_every_board():

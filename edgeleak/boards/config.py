@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from edgeleak.boards.target import CPUS, PORT_FAMILIES, Target, make_target
 from edgeleak.errors import EdgeleakError
 from edgeleak.privacy.floor import MAX_DELTA, Floor
 
@@ -15,7 +16,7 @@ KINDS = ("host", "qemu", "serial")
 
 _BOARD_SCHEMA = {
     "type": "object",
-    "required": ["kind", "description", "cpu", "fpu", "ram_kb", "flash_kb", "pio_env", "offline"],
+    "required": ["kind", "description", "cpu", "fpu", "ram_kb", "flash_kb", "offline"],
     "additionalProperties": False,
     "properties": {
         "kind": {"enum": list(KINDS)},
@@ -28,10 +29,15 @@ _BOARD_SCHEMA = {
         "offline": {"type": "boolean"},
         "usb": {"type": "array", "items": {"type": "string", "pattern": "^[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}$"}},
         "baud": {"type": "integer", "minimum": 300},
-        "upload": {"enum": ["serial", "uf2"]},
+        "upload": {"enum": ["serial", "uf2", "stlink"]},
         "qemu": {
             "type": "object", "required": ["machine"], "additionalProperties": False,
-            "properties": {"machine": {"type": "string", "minLength": 1}},
+            "properties": {
+                "machine": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.,-]*$"},
+                "port": {"enum": list(PORT_FAMILIES)},
+                "flash_origin": {"type": "integer", "minimum": 0, "maximum": 0xFFFFFFFF},
+                "ram_origin": {"type": "integer", "minimum": 0, "maximum": 0xFFFFFFFF},
+            },
         },
         "floor": {
             "type": "object", "required": ["epsilon"], "additionalProperties": False,
@@ -44,6 +50,10 @@ _BOARD_SCHEMA = {
     "allOf": [
         {"if": {"properties": {"kind": {"const": "qemu"}}}, "then": {"required": ["qemu"]}},
         {"if": {"properties": {"kind": {"const": "serial"}}}, "then": {"required": ["usb"]}},
+        # without a pio_env a QEMU board builds from its port family's generic env: it must name the family
+        {"if": {"properties": {"kind": {"const": "qemu"}}, "not": {"required": ["pio_env"]}},
+         "then": {"properties": {"qemu": {"required": ["port"]}, "cpu": {"enum": list(CPUS)}}}},
+        {"if": {"properties": {"kind": {"enum": ["host", "serial"]}}}, "then": {"required": ["pio_env"]}},
     ],
 }
 
@@ -78,7 +88,9 @@ class Board:
     baud: int
     qemu_machine: str | None
     floor: Floor | None = None  # the privacy floor its firmware is built with unless the command line says otherwise
-    upload: str = "serial"  # "uf2": flashed through its boot ROM's UF2 bootloader (picotool), no serial port needed
+    upload: str = "serial"  # "uf2": flashed through its boot ROM's UF2 bootloader (picotool), no serial port needed;
+    # "stlink": through the on-board ST-LINK (st-flash), no serial port needed
+    target: Target | None = None  # a QEMU board built from its port family's generic env (no pio_env in boards.yaml)
 
 
 @dataclass(frozen=True)
@@ -130,18 +142,30 @@ def parse_boards(document: object, source: Path) -> BoardSet:
     boards = {}
     for name, raw in document["boards"].items():  # type: ignore[index]
         usb = tuple(tuple(int(part, 16) for part in pair.split(":")) for pair in raw.get("usb", ()))
+        target = _generic_target(name, raw, source) if "pio_env" not in raw else None
         boards[name] = Board(
             name=name, kind=raw["kind"], description=raw["description"], cpu=raw["cpu"], fpu=raw["fpu"],
-            ram_bytes=raw["ram_kb"] * 1024, flash_bytes=raw["flash_kb"] * 1024, pio_env=raw["pio_env"],
+            ram_bytes=raw["ram_kb"] * 1024, flash_bytes=raw["flash_kb"] * 1024,
+            pio_env=raw["pio_env"] if target is None else PORT_FAMILIES[target.port].pio_env,
             offline=raw["offline"], usb_ids=usb, baud=raw.get("baud", 115200),
             qemu_machine=raw.get("qemu", {}).get("machine"),
             floor=Floor.from_json(raw["floor"], f"{source.name}: boards/{name}/floor") if "floor" in raw else None,
-            upload=raw.get("upload", "serial"),
+            upload=raw.get("upload", "serial"), target=target,
         )
     default = document["default_board"]  # type: ignore[index]
     if default not in boards:
         raise EdgeleakError(f"{source.name}: default_board {default!r} is not one of the boards")
     return BoardSet(boards=boards, default=default, source=source)
+
+
+def _generic_target(name: str, raw: dict, source: Path) -> Target:
+    qemu = raw["qemu"]
+    try:
+        return make_target(board=name, cpu=raw["cpu"], fpu=raw["fpu"], machine=qemu["machine"], port=qemu["port"],
+                           flash_bytes=raw["flash_kb"] * 1024, ram_bytes=raw["ram_kb"] * 1024,
+                           flash_origin=qemu.get("flash_origin"), ram_origin=qemu.get("ram_origin"))
+    except ValueError as exc:
+        raise EdgeleakError(f"{source.name}: invalid at boards/{name}: {exc}") from None
 
 
 def load_boards(path: Path | None = None) -> BoardSet:

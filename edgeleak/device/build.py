@@ -11,6 +11,7 @@ from edgeleak.core.model import ModelDir
 from edgeleak.device.model_dir import load_model_dir
 from edgeleak.errors import EdgeleakError
 from edgeleak.firmware.build import BuildResult, build_firmware
+from edgeleak.firmware.runners import check_qemu_machine
 from edgeleak.privacy.floor import check_build_flags
 from edgeleak.quantize.codegen import artifact_to_c
 
@@ -47,11 +48,15 @@ def build_for_model(board: Board, model_path: Path, build_dir: Path | None = Non
     ``flags`` are extra compiler flags, e.g. the privacy floor (``Floor(...).to_build_flags()``) or
     ``-DEL_TESTING_BUILD=1``; a floor that cannot be enforced is refused before anything is built."""
     check_build_flags(flags)
+    if board.kind == "qemu":  # before anything is built: QEMU here must have the machine
+        check_qemu_machine(board.qemu_machine or board.name)
     model = load_model_dir(model_path)
     build_dir = build_dir or default_build_dir(model, flags)
+    if board.target is not None:  # boards of one generic env build side by side, each in a build dir of its own (not
+        build_dir = build_dir.with_name(f"{build_dir.name}-{board.name}")  # inside another: PlatformIO may wipe that)
     source = write_model_source(model)
     result = build_firmware(pio_env=board.pio_env, model_c=source, build_dir=build_dir, allow_registry=not board.offline,
-                            extra_flags=flags,
+                            extra_flags=flags, target=board.target,
                             budget_kb={"RAM": board.ram_bytes // 1024, "FLASH": board.flash_bytes // 1024})
     budget = budget_of(board, model, result)
     problem = budget.problem()

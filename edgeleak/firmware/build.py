@@ -17,13 +17,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from edgeleak.boards.target import Target
 from edgeleak.errors import EdgeleakError
 from edgeleak.firmware.pio_offline import FIRMWARE_DIR, provision
 from edgeleak.privacy.floor import check_build_flags
 
-OFFLINE_ENVS = ("host", "mps2-an386", "mps2-an385")
+OFFLINE_ENVS = ("host", "mps2-an386", "mps2-an385", "qemu-mps2", "qemu-stm32f4", "nucleo-f429zi")
 """Envs that build without the PlatformIO registry. The others (nano33ble, pico, esp32s3,
-nucleo-f446re) need it and stall ~60 s offline, so build_firmware refuses them unless asked."""
+nucleo-f446re) need it and stall ~60 s offline, so build_firmware refuses them unless asked.
+``qemu-mps2`` and ``qemu-stm32f4`` build any QEMU board of their port family from its boards.yaml
+entry (``target``: edgeleak.boards.target)."""
+
+GENERIC_ENVS = ("qemu-mps2", "qemu-stm32f4")
+"""Envs that need a target (``EDGELEAK_TARGET``) to build."""
 
 PROGRAM_NAMES = {"host": "program"}
 """Program file name per env; QEMU envs produce ``firmware.elf``."""
@@ -103,7 +109,8 @@ def pio_environ(**extra: str) -> dict[str, str]:
     return env
 
 
-def build_environ(*, build_dir: Path, model_c: Path, extra_flags: tuple[str, ...] = ()) -> dict[str, str]:
+def build_environ(*, build_dir: Path, model_c: Path, extra_flags: tuple[str, ...] = (),
+                  target: Target | None = None) -> dict[str, str]:
     """The environment of a ``pio run`` with the model and the extra compiler flags (``PLATFORMIO_BUILD_FLAGS``).
 
     The flags are checked first: a privacy floor that cannot be enforced, or the retired floor flags, are
@@ -112,7 +119,10 @@ def build_environ(*, build_dir: Path, model_c: Path, extra_flags: tuple[str, ...
         if not flag.startswith("-") or any(c.isspace() for c in flag):
             raise ValueError("extra_flags must be single compiler flags like -DNAME=VALUE, got %r" % flag)
     check_build_flags(extra_flags)
-    env = pio_environ(PLATFORMIO_BUILD_DIR=str(build_dir), EDGELEAK_MODEL_C=str(model_c))
+    env = pio_environ(PLATFORMIO_BUILD_DIR=str(build_dir), EDGELEAK_MODEL_C=str(model_c),
+                      **(target.environ() if target else {}))
+    if target is None:
+        env.pop("EDGELEAK_TARGET", None)
     env.pop("PLATFORMIO_BUILD_FLAGS", None)
     if extra_flags:
         env["PLATFORMIO_BUILD_FLAGS"] = " ".join(extra_flags)
@@ -121,20 +131,26 @@ def build_environ(*, build_dir: Path, model_c: Path, extra_flags: tuple[str, ...
 
 def build_firmware(*, pio_env: str, model_c: Path, build_dir: Path, jobs: int = 1,
                    allow_registry: bool = False, timeout: float = 600.0,
-                   extra_flags: tuple[str, ...] = (), budget_kb: dict[str, int] | None = None) -> BuildResult:
+                   extra_flags: tuple[str, ...] = (), budget_kb: dict[str, int] | None = None,
+                   target: Target | None = None) -> BuildResult:
     """Build ``pio_env`` with the generated model C file; raise EdgeleakError with one line on failure.
 
     ``extra_flags`` are compiler flags added to the env's (``PLATFORMIO_BUILD_FLAGS``), e.g. the privacy
     floor ``Floor(8.0, 1e-5).to_build_flags()`` (``-DEL_FLOOR_EPSILON=8.0 -DEL_FLOOR_DELTA=1e-05``) or
-    ``("-DEL_TESTING_BUILD=1",)``. Give every flag set its own ``build_dir`` to keep the images side by side."""
+    ``("-DEL_TESTING_BUILD=1",)``. Give every flag set its own ``build_dir`` to keep the images side by side.
+    ``target`` (required by the generic envs ``GENERIC_ENVS``) is the board's CPU flags and memory map; give every
+    target its own ``build_dir``."""
     if pio_env not in OFFLINE_ENVS and not allow_registry:
         raise EdgeleakError("%s needs the PlatformIO registry; build it with `pio run -e %s` online"
                             % (pio_env, pio_env))
+    if (pio_env in GENERIC_ENVS) != (target is not None):
+        raise ValueError("the generic envs %s need a target, the others take none (env %s)"
+                         % (", ".join(GENERIC_ENVS), pio_env))
     model_c = Path(model_c).resolve()
     if not model_c.is_file():
         raise EdgeleakError("model C file not found: %s" % model_c)
     build_dir = Path(build_dir).resolve()
-    env = build_environ(build_dir=build_dir, model_c=model_c, extra_flags=extra_flags)
+    env = build_environ(build_dir=build_dir, model_c=model_c, extra_flags=extra_flags, target=target)
     build_dir.mkdir(parents=True, exist_ok=True)
     provision()
     cmd = pio_command("run", "-d", str(FIRMWARE_DIR), "-e", pio_env, "-j", str(jobs))

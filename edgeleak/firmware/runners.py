@@ -11,6 +11,7 @@ Several boards can run side by side: each QEMU gets its own free TCP port, each 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import select
 import shutil
@@ -25,7 +26,26 @@ from pathlib import Path
 
 from edgeleak.errors import EdgeleakError
 
-QEMU_MACHINES = ("mps2-an385", "mps2-an386")
+
+@functools.lru_cache(maxsize=None)
+def qemu_machines() -> tuple[str, ...]:
+    """The machines this computer's ``qemu-system-arm`` has (``-M help``); EdgeleakError without QEMU."""
+    if shutil.which("qemu-system-arm") is None:
+        raise EdgeleakError("qemu-system-arm not found: apt-get install qemu-system-arm")
+    out = subprocess.run(["qemu-system-arm", "-M", "help"], capture_output=True, text=True, timeout=30, check=False)
+    lines = out.stdout.splitlines()[1:]  # "Supported machines are:"
+    return tuple(sorted(line.split()[0] for line in lines if line.strip()))
+
+
+def check_qemu_machine(machine: str) -> None:
+    """Refuse, in one line, a machine the installed QEMU does not emulate."""
+    machines = qemu_machines()
+    if machine not in machines:
+        version = subprocess.run(["qemu-system-arm", "--version"], capture_output=True, text=True,
+                                 check=False).stdout.split("\n", 1)[0].replace("QEMU emulator version ", "")
+        cortex_m = [m for m in machines if m.startswith(("mps2-", "netduino", "stm32", "microbit", "lm3s", "musca"))]
+        raise EdgeleakError(f"QEMU {version or ''} here has no machine {machine!r}; its Cortex-M machines: "
+                            f"{', '.join(cortex_m)}")
 
 
 def _die_with_parent() -> None:
@@ -79,13 +99,10 @@ def qemu_board(elf: Path, *, machine: str = "mps2-an386", icount: bool = False,
     virtual clock follows executed instructions (``-icount shift=0``): tick counts repeat
     exactly run to run. QEMU is stopped when the block ends, however it ends.
     """
-    if machine not in QEMU_MACHINES:
-        raise ValueError("machine must be one of %s, got %r" % (", ".join(QEMU_MACHINES), machine))
+    check_qemu_machine(machine)
     elf = Path(elf)
     if not elf.is_file():
         raise EdgeleakError("firmware image not found: %s" % elf)
-    if shutil.which("qemu-system-arm") is None:
-        raise EdgeleakError("qemu-system-arm not found: apt-get install qemu-system-arm")
     last_error = ""
     for _ in range(attempts):
         port = free_tcp_port()

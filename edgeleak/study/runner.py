@@ -15,7 +15,8 @@ from typing import Callable
 
 import numpy as np
 
-from edgeleak.boards import load_boards
+from edgeleak.boards import BoardSet, load_boards
+from edgeleak.firmware.runners import check_qemu_machine
 from edgeleak.capture.records import CaptureWarning
 from edgeleak.data import load_dataset
 from edgeleak.device.model_dir import load_model_dir
@@ -117,11 +118,16 @@ ACCURACY_ROUNDS = 5
 updates the global model's accuracy swings from round to round, and one round's figure is a draw from that swing."""
 
 
-def _boards(study: StudyConfig) -> list:
-    """The study's board for its first ``emulated_devices`` devices, the stand-in for the others."""
-    boards = load_boards()
-    return [boards.get(study.board)] * study.emulated_devices + \
+def _boards(study: StudyConfig, boards: BoardSet | None = None) -> list:
+    """The study's board for its first ``emulated_devices`` devices, the stand-in for the others, from ``boards``
+    (default: boards.yaml); an emulated board's machine must exist in QEMU here."""
+    boards = boards or load_boards()
+    chosen = [boards.get(study.board)] * study.emulated_devices + \
         [boards.get(study.stand_in)] * (study.devices - study.emulated_devices)
+    for board in {b.name: b for b in chosen}.values():
+        if board.kind == "qemu":
+            check_qemu_machine(board.qemu_machine or board.name)
+    return chosen
 
 
 def _user_epsilon(setting: Setting, participations: int, params: int) -> float:
@@ -230,11 +236,12 @@ def _write(path: Path, result: SettingResult) -> None:
     tmp.replace(path)
 
 
-def run_study(study: StudyConfig, out: Path, progress: Callable[[str], None] = lambda _: None) -> list[SettingResult]:
-    """Run every setting and seed not already finished in ``out``; return every setting's result over its seeds
-    (``edgeleak.study.seeds.combine_seeds``)."""
+def run_study(study: StudyConfig, out: Path, progress: Callable[[str], None] = lambda _: None,
+              boards: BoardSet | None = None) -> list[SettingResult]:
+    """Run every setting and seed not already finished in ``out`` on ``boards`` (default: boards.yaml); return every
+    setting's result over its seeds (``edgeleak.study.seeds.combine_seeds``)."""
+    chosen = _boards(study, boards)  # an unknown board stops the study before anything runs
     dataset = load_dataset(study.dataset)
-    boards = _boards(study)  # an unknown board stops the study before anything runs
     out.mkdir(parents=True, exist_ok=True)
     (out / "study.json").write_text(json.dumps(_to_json_config(study), indent=2))
     results = []
@@ -255,7 +262,7 @@ def run_study(study: StudyConfig, out: Path, progress: Callable[[str], None] = l
             seed_folder.mkdir(parents=True, exist_ok=True)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", CaptureWarning)
-                result = run_setting(setting, study, out, seed_folder, dataset, progress, seed, boards)
+                result = run_setting(setting, study, out, seed_folder, dataset, progress, seed, chosen)
             _write(seed_done, result)
             per_seed.append(result)
         combined = combine_seeds(per_seed)

@@ -8,11 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from conftest import needs_qemu
 from edgeleak.errors import EdgeleakError
-from edgeleak.firmware.build import OFFLINE_ENVS, build_firmware, pio_command, pio_environ
+from edgeleak.firmware.build import GENERIC_ENVS, OFFLINE_ENVS, build_firmware, pio_command, pio_environ
 from edgeleak.firmware.pio_offline import FIRMWARE_DIR, core_dir, provision
 from tiny_model import artifact_c_source, tiny_artifact
 
@@ -49,11 +48,13 @@ def test_provision_is_idempotent_and_offline_ready():
 
 
 def test_every_board_has_an_env(project_config):
-    boards = yaml.safe_load((ROOT / "boards.yaml").read_text())["boards"]
-    for name, board in boards.items():
-        section = project_config.get("env:" + board["pio_env"])
+    from edgeleak.boards import load_boards
+
+    for name, board in load_boards(ROOT / "boards.yaml").boards.items():
+        section = project_config.get("env:" + board.pio_env)
         assert section is not None, name
-        assert (board["pio_env"] in OFFLINE_ENVS) == board["offline"], name
+        assert (board.pio_env in OFFLINE_ENVS) == board.offline, name
+        assert (board.target is not None) == (board.pio_env in GENERIC_ENVS), name
 
 
 def test_registry_envs_are_configured(project_config):

@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "ports/semihost/el_semihost.h"
+
 #define EL_REG(addr) (*(volatile uint32_t *)(addr))
 
 /* CMSDK APB UART0 */
@@ -27,17 +29,6 @@
 void el_mps2_uart_init(void);
 void el_mps2_uart_putc(uint8_t c);
 int el_mps2_uart_getc(void);
-
-/** Semihosting SYS_EXIT_EXTENDED: ends QEMU with this exit code. */
-void el_semihost_exit(int code) __attribute__((noreturn));
-/** Semihosting SYS_TIME: host seconds since 1970. */
-uint32_t el_semihost_time(void);
-
-/** Semihosting SYS_OPEN/READ of the host's /dev/urandom: 1 and *out set on success, else 0. */
-uint32_t el_semihost_host_random(uint32_t *out);
-
-/** Semihosting SYS_OPEN/READ of len bytes of the host's /dev/urandom: 1 on success, else 0. */
-uint32_t el_semihost_host_random_bytes(uint8_t *out, uint32_t len);
 
 /** Called once from the reset handler before main(). */
 void el_mps2_boot(void);

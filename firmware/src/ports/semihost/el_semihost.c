@@ -1,7 +1,5 @@
-/** @file semihost.c @brief Arm semihosting calls used under QEMU (-semihosting-config enable=on). */
-#include <stdint.h>
-
-#include "ports/mps2/mps2.h"
+/** @file el_semihost.c @brief Arm semihosting calls used under QEMU (-semihosting-config enable=on). */
+#include "ports/semihost/el_semihost.h"
 
 #define SYS_OPEN 0x01u
 #define SYS_CLOSE 0x02u
