@@ -36,13 +36,17 @@ def cmd_boards(args) -> int:
 def cmd_quantize(args) -> int:
     from edgeleak.boards.budget import estimate_model_budget
     from edgeleak.data import load_dataset
-    from edgeleak.quantize.pipeline import quantize_tflite_file, quantize_zoo_model
+    from edgeleak.quantize.pipeline import quantize_tflite_file, quantize_user_model, quantize_zoo_model
+    from edgeleak.quantize.user_model import is_user_model
 
     board = _boards(args).get(args.board)
     data = load_dataset(args.dataset)
     out = Path(args.out)
     if args.model.endswith(".tflite"):
-        report, exported = quantize_tflite_file(data, Path(args.model), out, head_layers=args.head_layers)
+        report, exported = quantize_tflite_file(data, Path(args.model), out, head_layers=args.head_layers, cut=args.cut)
+    elif is_user_model(args.model):
+        report, exported = quantize_user_model(data, Path(args.model), out, cut=args.cut, head_layers=args.head_layers,
+                                               seed=args.seed)
     else:
         report, exported = quantize_zoo_model(data, args.model, out, cut=args.cut, seed=args.seed, epochs=args.epochs)
     print(f"model {report.model} on {report.dataset}: cut at {report.cut}, {report.macs:,} MACs per inference")
@@ -240,11 +244,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("boards", help="list the boards edgeleak can build for and talk to")
     p.set_defaults(func=cmd_boards)
 
-    p = sub.add_parser("quantize", help="train a zoo model (or take a .tflite), convert to int8, export the firmware artifact")
+    p = sub.add_parser("quantize", help="train a zoo model (or take your Keras model, SavedModel or .tflite), convert to int8, "
+                                        "export the firmware artifact")
     p.add_argument("--dataset", default="basic_motions", help="basic_motions (default), basic_motions_other_wrist, pickup_gesture, japanese_vowels, digits")
-    p.add_argument("--model", default="imu_cnn", help="zoo model (imu_cnn, mlp) or a full-integer .tflite file")
-    p.add_argument("--cut", help="first layer of the trainable head (zoo models; default: the model's own cut)")
-    p.add_argument("--head-layers", type=int, default=2, help="dense layers in the head of a .tflite model (default 2)")
+    p.add_argument("--model", default="imu_cnn",
+                   help="a zoo model ('edgeleak models'), your Keras file (.keras, .h5), a SavedModel directory, or a "
+                        "full-integer .tflite (docs/quantize.md)")
+    p.add_argument("--cut", help="first layer of the trainable head: a layer name, or an index into the model's layers "
+                                 "(negative from the end: -2 = the last two layers); for a .tflite or SavedModel -N = "
+                                 "the last N dense layers (default: the zoo model's cut; your Keras model's trailing "
+                                 "Dense layers)")
+    p.add_argument("--head-layers", type=int, default=2,
+                   help="dense layers in the head of a .tflite or SavedModel without --cut (default 2)")
     p.add_argument("--epochs", type=int, help="training epochs (default: the model's own)")
     p.add_argument("--seed", type=int, default=0, help="seed for training and calibration (default 0)")
     p.add_argument("--board", help="board whose budget to report against (default: the default board)")

@@ -186,6 +186,11 @@ class ModelMeta:
             raise EdgeleakError(f"{where} has a malformed entry ({exc}); re-run 'edgeleak quantize'") from None
 
 
+def same_window(a, b) -> bool:
+    """Shapes that hold the same values in the same order, size-1 axes aside: (100, 6) and (100, 6, 1)."""
+    return tuple(int(d) for d in a if d != 1) == tuple(int(d) for d in b if d != 1)
+
+
 def _ints(value: Any) -> tuple[int, ...]:
     return tuple(int(v) for v in value)
 
@@ -249,11 +254,12 @@ class ModelDir:
         """Float windows to int8 model inputs; int8 arrays pass through. Shape ``(n, *input_shape[1:])``."""
         x = np.asarray(x)
         window = tuple(self.input_shape[1:])
-        if x.shape == window:
-            x = x[None]
-        if tuple(x.shape[1:]) != window:
+        if x.ndim and same_window(x.shape, window) and not same_window(x.shape[1:], window):
+            x = x[None]  # one window without its batch axis
+        if x.ndim < 2 or not same_window(x.shape[1:], window):
             raise EdgeleakError(f"inputs have shape {x.shape}; the model takes windows of shape {window} "
                                 f"(n, {', '.join(map(str, window))})")
+        x = x.reshape(len(x), *window)
         if x.dtype == np.int8:
             return x
         if not np.issubdtype(x.dtype, np.floating):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 import zlib
 from dataclasses import dataclass
@@ -28,6 +29,10 @@ OPCODES = {
     "FULLY_CONNECTED": 1, "CONV_2D": 2, "DEPTHWISE_CONV_2D": 3, "AVERAGE_POOL_2D": 4, "MAX_POOL_2D": 5,
     "MEAN": 6, "RESHAPE": 7, "EXPAND_DIMS": 7, "SQUEEZE": 7, "QUANTIZE": 8, "DEQUANTIZE": 9, "SOFTMAX": 10,
 }
+# What a user's model may contain, in Keras terms, for error messages.
+SUPPORTED_TEXT = ("Conv1D/Conv2D, DepthwiseConv1D/2D, Average/MaxPooling1D/2D, GlobalAveragePooling1D/2D, "
+                  "Reshape/Flatten, Dense (activations relu, relu6 or none, softmax at the end); TFLite ops "
+                  + ", ".join(sorted(set(OPCODES))))
 _TYPE_CODES = {"int8": 1, "int32": 2, "float32": 3}
 _ELEMENT_SIZE = {"int8": 1, "int32": 4, "float32": 4}
 # Inputs that carry data; the rest (shape, axis tensors) are folded into op parameters.
@@ -98,14 +103,29 @@ def find_head(graph: TfliteGraph, head_layers: int) -> int:
     return first
 
 
-def _check_supported(graph: TfliteGraph) -> None:
+def layer_of(tensor_name: str, layer_names: tuple[str, ...] = ()) -> str:
+    """The Keras layer a TFLite tensor or MLIR location comes from. The converter names tensors
+    ``model/model/layer_1/op;...``: the component that is one of ``layer_names`` (the converter appends ``_N``), else
+    the one before the op."""
+    parts = tensor_name.split(";")[0].split("/")
+    for part in reversed(parts[:-1]):
+        bare = re.sub(r"_\d+$", "", part)
+        if part in layer_names or bare in layer_names:
+            return part if part in layer_names else bare
+    return parts[-2] if len(parts) > 1 else parts[0]
+
+
+def check_supported(graph: TfliteGraph, layer_names: tuple[str, ...] = ()) -> None:
+    """Every op, input and output is one the firmware runs in int8; else one line naming the layer and the op."""
     for index in graph.inputs + graph.outputs:
         t = graph.tensors[index]
         if t.type_name != "int8":
             raise EdgeleakError(f"model {('input' if index in graph.inputs else 'output')} {t.name!r} is {t.type_name}, not int8: convert it as a full-integer model")
     for op in graph.ops:
         if op.name not in OPCODES:
-            raise EdgeleakError(f"op {op.name} (op #{op.index}) is not supported by the firmware engine; supported: {', '.join(sorted(set(OPCODES)))}")
+            layer = next((layer_of(graph.tensors[i].name, layer_names) for i in op.outputs if i >= 0), "?")
+            raise EdgeleakError(f"layer {layer!r}: op {op.name} (op #{op.index}) is not supported by the firmware engine; "
+                                f"supported: {SUPPORTED_TEXT}")
     for op in graph.ops:
         for index in op.inputs[:_DATA_INPUTS.get(op.name, 3)]:
             if index < 0:
@@ -215,7 +235,7 @@ def _head_section(head: list[DenseLayer]) -> bytes:
 
 def export_artifact(graph: TfliteGraph, head: list[DenseLayer]) -> ExportedModel:
     """Build the artifact for ``graph`` whose last ``len(head)`` dense layers are the float ``head``."""
-    _check_supported(graph)
+    check_supported(graph)
     if len(graph.inputs) != 1 or len(graph.outputs) != 1:
         raise EdgeleakError("the model must have exactly one input and one output")
     head_first = find_head(graph, len(head)) if head else len(graph.ops)

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from edgeleak.errors import EdgeleakError
+from edgeleak.quantize.artifact import SUPPORTED_TEXT, layer_of
 
 
 @contextlib.contextmanager
@@ -44,7 +45,22 @@ def convert_int8(model, calibration: np.ndarray) -> bytes:
 
     fixed_input = keras.Input(batch_shape=(1, *calibration.shape[1:]), name="window")
     fixed = keras.Model(fixed_input, model(fixed_input), name=model.name)
-    converter = tf.lite.TFLiteConverter.from_keras_model(fixed)
+    return _convert(tf.lite.TFLiteConverter.from_keras_model(fixed), calibration)
+
+
+def convert_concrete_int8(signature, window: tuple[int, ...], calibration: np.ndarray) -> bytes:
+    """A SavedModel's serving signature at a fixed batch of one, converted as ``convert_int8`` does."""
+    import tensorflow as tf
+
+    name = next(iter(signature.structured_input_signature[1]))
+    fixed = tf.function(lambda x: signature(**{name: x}), input_signature=[tf.TensorSpec((1, *window), tf.float32)])
+    concrete = fixed.get_concrete_function()
+    return _convert(tf.lite.TFLiteConverter.from_concrete_functions([concrete]), calibration)
+
+
+def _convert(converter, calibration: np.ndarray) -> bytes:
+    import tensorflow as tf
+
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = lambda: ([calibration[i:i + 1].astype(np.float32)] for i in range(len(calibration)))
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
@@ -57,4 +73,8 @@ def convert_int8(model, calibration: np.ndarray) -> bytes:
         text = str(exc)
         match = re.search(r"'(tfl|tf)\.([A-Za-z0-9_]+)' op", text)
         what = f"op {match.group(2)}" if match else text.strip().splitlines()[0][:160]
-        raise EdgeleakError(f"the model cannot be converted to full-integer int8 TFLite: {what} is not supported; use layers from the zoo (Conv1D, DepthwiseConv1D, pooling, Dense)") from None
+        layer = re.search(r'loc\((?:callsite\()?(?:fused\[)?"([^"]+)"', text)
+        where = f" in layer {layer_of(layer.group(1) + '/op')!r}" if layer else ""
+        raise EdgeleakError(f"the model cannot be converted to full-integer int8 TFLite: {what}{where} is not supported; "
+                            f"the firmware runs {SUPPORTED_TEXT}") from None
+

@@ -10,7 +10,7 @@ import numpy as np
 
 from edgeleak.core.head import DenseLayer
 from edgeleak.core.model import (MODEL_ARTIFACT, MODEL_KERAS, MODEL_META, MODEL_TFLITE, DatasetSource, ModelMeta,
-                                  Normalisation, QuantizeReport)
+                                  Normalisation, QuantizeReport, same_window)
 from edgeleak.data.datasets import Dataset
 from edgeleak.errors import EdgeleakError
 from edgeleak.quantize.artifact import ExportedModel, export_artifact
@@ -62,7 +62,39 @@ def quantize_zoo_model(data: Dataset, model_name: str, out_dir: Path, *, cut: st
     return _finish(data, model_name, cut_name, tflite_model, head, out_dir, trained.test_accuracy, start)
 
 
-def quantize_tflite_file(data: Dataset, tflite_path: Path, out_dir: Path, *, head_layers: int) -> tuple[QuantizeReport, ExportedModel]:
+def quantize_user_model(data: Dataset, path: Path, out_dir: Path, *, cut: str | None, head_layers: int,
+                        seed: int = 0) -> tuple[QuantizeReport, ExportedModel]:
+    """A user's Keras file or SavedModel directory, calibrated on ``data``, its float head as the device's start."""
+    from edgeleak.quantize.user_model import convert_keras_file, convert_saved_model
+
+    start = time.perf_counter()
+    if path.is_dir():
+        converted = convert_saved_model(data, path, head_layers=_head_count(cut, head_layers), seed=seed)
+    else:
+        converted = convert_keras_file(data, path, cut=cut, seed=seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if converted.keras_model is not None:
+        converted.keras_model.save(out_dir / MODEL_KERAS)
+    return _finish(data, converted.name, converted.cut, converted.tflite, converted.head, out_dir,
+                   converted.float_accuracy, start)
+
+
+def _head_count(cut: str | None, head_layers: int) -> int:
+    """For graphs without Keras layers (.tflite, SavedModel) ``--cut -N`` means the last N dense layers."""
+    if cut is None:
+        return head_layers
+    try:
+        count = -int(cut)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise EdgeleakError(f"--cut {cut}: a .tflite or SavedModel has no layer names here; give --cut -N for a head of "
+                            "the last N dense layers")
+    return count
+
+
+def quantize_tflite_file(data: Dataset, tflite_path: Path, out_dir: Path, *, head_layers: int,
+                         cut: str | None = None) -> tuple[QuantizeReport, ExportedModel]:
     """Export an existing full-integer .tflite; the last ``head_layers`` dense layers become the float head."""
     start = time.perf_counter()
     try:
@@ -70,6 +102,7 @@ def quantize_tflite_file(data: Dataset, tflite_path: Path, out_dir: Path, *, hea
     except OSError as exc:
         raise EdgeleakError(f"cannot read model file {tflite_path}: {exc.strerror}") from None
     graph = parse_tflite(tflite_model)
+    head_layers = _head_count(cut, head_layers)
     head = dequantized_head(graph, head_layers)
     out_dir.mkdir(parents=True, exist_ok=True)
     return _finish(data, tflite_path.stem, f"last {head_layers} dense", tflite_model, head, out_dir, None, start)
@@ -79,8 +112,10 @@ def _finish(data: Dataset, model_name: str, cut: str, tflite_model: bytes, head:
             float_accuracy: float | None, start: float) -> tuple[QuantizeReport, ExportedModel]:
     graph = parse_tflite(tflite_model)
     exported = export_artifact(graph, head)
-    if tuple(exported.input_shape[1:]) != tuple(data.input_shape):
+    if not same_window(exported.input_shape[1:], data.input_shape):
         raise EdgeleakError(f"model input {exported.input_shape[1:]} does not match data set {data.name} windows {data.input_shape}")
+    if exported.output_shape[-1] != data.num_classes:
+        raise EdgeleakError(f"the model has {exported.output_shape[-1]} outputs; data set {data.name} has {data.num_classes} classes")
     accuracy = int8_accuracy(tflite_model, data.x_test, data.y_test)
     _write_atomic(out_dir / MODEL_TFLITE, tflite_model)
     _write_atomic(out_dir / MODEL_ARTIFACT, exported.artifact)
