@@ -8,8 +8,11 @@ import sys
 from pathlib import Path
 
 from edgeleak.cli_attacks import add_attack_parsers
+from edgeleak.cli_catalogue import add_catalogue_parsers
 from edgeleak.cli_privacy import (_add_floor_options, _boards, _device_floor_text, _floor, _floor_line,
                                   add_audit_epsilon_parser, cmd_capture_inspect, cmd_redteam)
+from edgeleak.data.partition import SCHEMES as PARTITIONS
+from edgeleak.data.spec import add_dataset_options
 from edgeleak.errors import EdgeleakError
 
 EXIT_USER_ERROR = 2
@@ -39,8 +42,10 @@ def cmd_quantize(args) -> int:
     from edgeleak.quantize.pipeline import quantize_tflite_file, quantize_user_model, quantize_zoo_model
     from edgeleak.quantize.user_model import is_user_model
 
+    from edgeleak.data.spec import source_from_args
+
     board = _boards(args).get(args.board)
-    data = load_dataset(args.dataset)
+    data = load_dataset(source_from_args(args))
     out = Path(args.out)
     if args.model.endswith(".tflite"):
         report, exported = quantize_tflite_file(data, Path(args.model), out, head_layers=args.head_layers, cut=args.cut)
@@ -92,13 +97,20 @@ def cmd_flash(args) -> int:
 def cmd_infer(args) -> int:
     import numpy as np
 
+    from edgeleak.data.inputs import read_inputs
     from edgeleak.device.infer import infer_on_board
+    from edgeleak.device.model_dir import load_model_dir
 
     board = _boards(args).get(args.board)
-    try:
-        x = np.load(args.input, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise EdgeleakError(f"cannot read inputs {args.input}: {exc}") from None
+    model = load_model_dir(Path(args.model))
+    x = read_inputs(args.input, tuple(model.input_shape[1:]))
+    if args.raw:
+        if x.dtype == np.int8:
+            raise EdgeleakError("--raw applies to float windows in sensor units, not to int8 tensors")
+        if model.meta.normalisation is None:
+            raise EdgeleakError(f"{args.model} carries no normalisation (made by an older edgeleak); re-run "
+                                "'edgeleak quantize' or give normalised windows without --raw")
+        x = model.meta.normalisation.apply(x)
     result = infer_on_board(board, Path(args.model), x, port=args.port, icount=args.icount)
     np.save(args.output, result.outputs)
     print(f"{len(result.outputs)} inferences on {board.name} ({result.device_board}, firmware {result.firmware_version}), "
@@ -111,6 +123,7 @@ def cmd_infer(args) -> int:
 
 def cmd_verify(args) -> int:
     from edgeleak.data import load_dataset
+    from edgeleak.data.spec import source_from_args
     from edgeleak.device.infer import run_inputs
     from edgeleak.device.model_dir import load_model_dir
     from edgeleak.device.session import open_device
@@ -118,7 +131,7 @@ def cmd_verify(args) -> int:
 
     board = _boards(args).get(args.board)
     model = load_model_dir(Path(args.model))
-    data = load_dataset(args.dataset or model.dataset)
+    data = load_dataset(source_from_args(args, model.dataset))
     inputs = verification_inputs(model, data.x_test if args.real is None else data.x_test[:args.real], args.count, args.seed)
     with open_device(board, model, port=args.port, icount=args.icount) as session:
         outputs = run_inputs(session, inputs)
@@ -159,6 +172,7 @@ def cmd_train(args) -> int:
     from tqdm import tqdm
 
     from edgeleak.data import load_dataset
+    from edgeleak.data.spec import source_from_args
     from edgeleak.device.model_dir import load_model_dir
     from edgeleak.fl.session import SessionPlan, run_session
 
@@ -166,7 +180,7 @@ def cmd_train(args) -> int:
     floor = _floor(args, board)
     config = _train_config(args)
     model = load_model_dir(Path(args.model))
-    data = load_dataset(args.dataset or model.dataset)
+    data = load_dataset(source_from_args(args, model.dataset))
     plan = SessionPlan(devices=args.devices, rounds=args.rounds, config=config, partition=args.partition,
                        samples_per_round=args.samples, seed=args.seed, floor=floor, craft=args.craft)
     bar = tqdm(total=args.rounds, unit="round", desc=f"{args.devices} x {board.name}", disable=None)
@@ -243,10 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("boards", help="list the boards edgeleak can build for and talk to")
     p.set_defaults(func=cmd_boards)
+    add_catalogue_parsers(sub)
 
     p = sub.add_parser("quantize", help="train a zoo model (or take your Keras model, SavedModel or .tflite), convert to int8, "
                                         "export the firmware artifact")
-    p.add_argument("--dataset", default="basic_motions", help="basic_motions (default), basic_motions_other_wrist, pickup_gesture, japanese_vowels, digits")
+    add_dataset_options(p, default="basic_motions")
     p.add_argument("--model", default="imu_cnn",
                    help="a zoo model ('edgeleak models'), your Keras file (.keras, .h5), a SavedModel directory, or a "
                         "full-integer .tflite (docs/quantize.md)")
@@ -279,7 +294,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("infer", help="run the model on a board (host build, QEMU, or a real board on a serial port)")
     p.add_argument("--board", help="board name from boards.yaml (default: the default board)")
     p.add_argument("--model", required=True, help="directory written by 'edgeleak quantize'")
-    p.add_argument("--input", required=True, help=".npy of windows: float (quantized with the model's input scale) or int8")
+    p.add_argument("--input", required=True, metavar="FILE", help="windows in a .npy, a .npz (its 'windows' array or its "
+                   "only one; FILE.npz:NAME picks one) or a .csv (rows are time steps, columns channels, windows one "
+                   "after another): float (quantized with the model's input scale) or int8 (docs/data-format.md)")
+    p.add_argument("--raw", action="store_true", help="the float windows are in sensor units: normalise them with the "
+                   "model's training statistics first (default: already normalised, as the data sets' windows)")
     p.add_argument("--output", required=True, help=".npy to write the int8 outputs to")
     p.add_argument("--port", help="serial port URL of a real board (default: found by USB VID:PID)" + FAULT_PORT_HELP)
     p.add_argument("--icount", action="store_true", help="QEMU: count instructions (-icount shift=0), so ticks = instructions")
@@ -290,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="directory written by 'edgeleak quantize'")
     p.add_argument("--count", type=int, default=1000, help="inputs in all: the data set's test windows, then random int8 tensors (default 1000)")
     p.add_argument("--real", type=int, help="at most this many real windows (default: all test windows)")
-    p.add_argument("--dataset", help="data set of the real windows (default: the model's own)")
+    add_dataset_options(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the random tensors (default 0)")
     p.add_argument("--port", help="serial port URL of a real board or of a board started elsewhere" + FAULT_PORT_HELP)
     p.add_argument("--icount", action="store_true", help="QEMU: count instructions (-icount shift=0)")
@@ -301,8 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="directory written by 'edgeleak quantize'")
     p.add_argument("--devices", type=int, default=4, help="boards that train side by side (default 4)")
     p.add_argument("--rounds", type=int, default=5, help="federated rounds (default 5)")
-    p.add_argument("--dataset", help="data set (default: the model's own)")
-    p.add_argument("--partition", default="iid", choices=["iid", "by-class", "by-subject"], help="how devices share the data")
+    add_dataset_options(p)
+    p.add_argument("--partition", default="iid", choices=PARTITIONS, help="how devices share the training windows "
+                   "(by-subject: a data set with subjects, e.g. a CSV's subject column)")
     p.add_argument("--samples", type=int, help="samples per device and round (default: its share, at most what it holds)")
     p.add_argument("--lr", type=float, default=0.05, help="learning rate (default 0.05)")
     p.add_argument("--momentum", type=float, default=0.0, help="SGD momentum (default 0)")

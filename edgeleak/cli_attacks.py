@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-ATTACK_NAMES = ("analytic, labels, llg_star, ilrg (label counts for batches), exclusive_neurons (batch windows from "
-                "neurons one sample activates alone), imprint (captures made with crafted weights: train --craft "
-                "imprint), dlg, inverting_gradients (both as published: random starts), dlg_from_analytic, "
-                "inverting_gradients_from_analytic (started from the analytic attack's rows), feature_inversion; "
-                "docs/attacks.md")
+ATTACK_HELP = "the attack: one of {attacks} ('edgeleak attacks' describes them; docs/attacks.md)"
 
 
 def cmd_attack(args) -> int:
@@ -54,9 +50,12 @@ def cmd_wearers(args) -> int:
 
 
 def add_attack_parsers(sub) -> None:
-    p = sub.add_parser("attack", help="reconstruct sensor windows and labels from a capture and score the leakage")
+    from edgeleak.cli_catalogue import RegistryHelpFormatter
+
+    p = sub.add_parser("attack", help="reconstruct sensor windows and labels from a capture and score the leakage",
+                       formatter_class=RegistryHelpFormatter)
     p.add_argument("capture", help="capture directory written by 'edgeleak train'")
-    p.add_argument("--attack", required=True, help=ATTACK_NAMES)
+    p.add_argument("--attack", required=True, help=ATTACK_HELP)
     p.add_argument("--truth", help="ground truth file (default: the capture's truth.elc)")
     p.add_argument("--aggregate", action="store_true", help="attack the sum of each round's updates (secure aggregation)")
     p.add_argument("--model", help="model directory (default: the one recorded in the capture)")

@@ -19,6 +19,7 @@ from edgeleak.attacks.targets import (aggregate_targets, auxiliary_data, capture
 from edgeleak.capture.records import CaptureWarning, read_records
 from edgeleak.capture.store import TRUTH_FILE, TruthRecord, load_capture
 from edgeleak.core.model import DatasetSource, ModelDir
+from edgeleak.data.user_files import DataFileError
 from edgeleak.errors import EdgeleakError, NotApplicable
 from edgeleak.fl.features import cut_features
 from edgeleak.scoring.plots import plot_overlay
@@ -60,6 +61,8 @@ def _class_prior(capture, model: ModelDir, truth: dict) -> np.ndarray | None:
     name = capture.session.get("dataset")
     try:
         labels = _train_labels(capture_dataset(model, name)) if name else None
+    except DataFileError:
+        raise
     except EdgeleakError:
         labels = None
     if labels is None:

@@ -10,6 +10,7 @@ import numpy as np
 from edgeleak.attacks.base import AttackInput, Auxiliary, ServerKnowledge
 from edgeleak.capture.store import Capture
 from edgeleak.core.model import DatasetSource, ModelDir
+from edgeleak.data.user_files import DataFileError
 from edgeleak.device.model_dir import load_model_dir
 from edgeleak.errors import EdgeleakError
 from edgeleak.fl.fedavg import layers_from_params
@@ -36,7 +37,8 @@ def capture_dataset(model: ModelDir, name: str) -> DatasetSource:
 
 def auxiliary_data(model: ModelDir, dataset: str | None) -> Auxiliary | None:
     """The server's own data of the capture's task: its held-out evaluation split (the server measures the global
-    model's accuracy on it, so it holds it; no device trains on it). None for a data set it cannot load."""
+    model's accuracy on it, so it holds it; no device trains on it). None for a data set it cannot load; a user's file
+    that is missing or changed since the model was made is refused (DataFileError)."""
     from edgeleak.data import load_dataset
     from edgeleak.fl.features import cut_features
 
@@ -46,6 +48,8 @@ def auxiliary_data(model: ModelDir, dataset: str | None) -> Auxiliary | None:
     if key not in _AUX:  # loaded and run through the model once per process, not once per attack
         try:
             data = load_dataset(capture_dataset(model, dataset))
+        except DataFileError:
+            raise  # the model's own file, missing or changed: refused, not replaced by nothing
         except EdgeleakError:
             return None
         _AUX[key] = Auxiliary(cut_features(model, model.quantize(data.x_test)), np.asarray(data.y_test, np.int64),

@@ -34,6 +34,7 @@ class Dataset:
     x_base: np.ndarray | None = None  # the server's own data the base model is trained on; None: x_train
     y_base: np.ndarray | None = None
     source: DatasetSource | None = None  # where the windows come from; None: the packaged data set ``name``
+    sample_rate_hz: float | None = None  # when the data says (a user's NPZ may)
 
     def base(self) -> tuple[np.ndarray, np.ndarray]:
         """The windows and labels the base model is trained and calibrated on."""
@@ -158,9 +159,15 @@ DATASETS: dict[str, Callable[[], Dataset]] = {
 
 
 def load_dataset(spec: "str | DatasetSource") -> Dataset:
-    """Load a data set: a packaged one by its registry name, or the source a model directory recorded (a user's file,
-    checked against the hash it had when the model was made)."""
-    source = spec if isinstance(spec, DatasetSource) else DatasetSource(spec)
+    """Load a data set: a packaged one by its registry name, a user's .npz or .csv file by its path (default windowing;
+    ``edgeleak.data.spec`` for options), or the source a model directory recorded (a user's file, checked against the
+    hash it had when the model was made)."""
+    if isinstance(spec, DatasetSource):
+        source = spec
+    else:
+        from edgeleak.data.spec import source_for
+
+        source = source_for(spec)
     if not source.packaged:
         from edgeleak.data.user_files import load_source
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from edgeleak.core.model import DatasetSource
 from edgeleak.errors import EdgeleakError
 from edgeleak.privacy.floor import Floor
 from edgeleak.train.config import ClipMode, Encoding, NoiseKind, NoiseMode, Sparsify, TrainConfig
@@ -34,7 +35,7 @@ class Setting:
 @dataclass(frozen=True, kw_only=True)
 class StudyConfig:
     board: str = "mps2-an386"
-    dataset: str = "basic_motions_other_wrist"  # the personalisation task of docs/study.md
+    dataset: str | DatasetSource = "basic_motions_other_wrist"  # the personalisation task of docs/study.md; or a file
     devices: int = 8
     rounds: int = 20
     participants: int = 4  # devices the server samples each round
@@ -142,6 +143,32 @@ def _floor(raw: object, where: str) -> Floor | None:
     return None if raw is None else Floor.from_json(raw, where)
 
 
+_DATASET_KEYS = ("path", "window", "stride", "channels", "label_column", "subject_column", "time_column")
+
+
+def _dataset(raw: object, path: Path) -> str | DatasetSource:
+    """``dataset:`` a packaged name, a file (relative to the config file's folder), or a mapping with ``path`` and
+    the CSV windowing options (docs/data-format.md)."""
+    from edgeleak.data.spec import CsvOptions, file_format, source_for
+
+    if isinstance(raw, str):
+        return source_for(raw, base=path.parent) if file_format(raw) else raw
+    if not isinstance(raw, dict) or not isinstance(raw.get("path"), str):
+        raise EdgeleakError(f"study config {path}: dataset must be a data set name, a file, or a mapping with a path")
+    unknown = sorted(set(raw) - set(_DATASET_KEYS))
+    if unknown:
+        raise EdgeleakError(f"study config {path}: dataset has unknown keys {', '.join(unknown)}; "
+                            f"known: {', '.join(_DATASET_KEYS)}")
+    channels = raw.get("channels")
+    if isinstance(channels, str):
+        channels = tuple(c.strip() for c in channels.split(","))
+    options = CsvOptions(window=raw.get("window"), stride=raw.get("stride"),
+                         channels=tuple(str(c) for c in channels) if channels is not None else None,
+                         label_column=raw.get("label_column"), subject_column=raw.get("subject_column"),
+                         time_column=raw.get("time_column"))
+    return source_for(raw["path"], options, base=path.parent)
+
+
 def _parse_setting(raw: dict, index: int) -> Setting:
     if not isinstance(raw, dict) or "name" not in raw:
         raise EdgeleakError(f"study settings[{index}] needs a name")
@@ -190,6 +217,8 @@ def load_study_config(path: Path | None, grid: str = "default") -> StudyConfig:
             updates[key] = tuple(updates[key])
     if "floor" in updates:
         updates["floor"] = _floor(updates["floor"], f"study config {path}: floor")
+    if "dataset" in updates:
+        updates["dataset"] = _dataset(updates["dataset"], path)
     if "settings" in raw:
         updates["settings"] = tuple(_parse_setting(s, i) for i, s in enumerate(raw["settings"]))
     try:

@@ -218,6 +218,13 @@ def markdown_summary(results: list[SettingResult]) -> str:
     return "\n".join(lines + impact_text(results))
 
 
+def _dataset_text(dataset) -> str:
+    """A study's data set as study.json records it: a packaged name, or a user's file (name and hash)."""
+    if isinstance(dataset, dict):
+        return f"{dataset.get('name')} ({dataset.get('format')} file)"
+    return str(dataset)
+
+
 def write_report(results: list[SettingResult], study: dict, out: Path) -> None:
     """results.json and report.html in ``out``."""
     (out / "results.json").write_text(strict_json.dumps({"study": study, "settings": [to_json(r) for r in results]},
@@ -231,7 +238,7 @@ def write_report(results: list[SettingResult], study: dict, out: Path) -> None:
              "td:first-child,th:first-child{text-align:left}.err{color:#b00;font-weight:bold}img{max-width:100%}"
              ".grid{display:grid;grid-template-columns:1fr 1fr;gap:10px}</style></head><body>",
              "<h1>How much sensor data leaks through on-device updates</h1>",
-             f"<p>Board {html.escape(str(study.get('board')))}, data set {html.escape(str(study.get('dataset')))}, "
+             f"<p>Board {html.escape(str(study.get('board')))}, data set {html.escape(_dataset_text(study.get('dataset')))}, "
              f"{study.get('devices')} devices ({study.get('emulated_devices', study.get('devices'))} on the board, the "
              f"others on the {html.escape(str(study.get('stand_in', 'host')))} stand-in running the same firmware core), "
              f"{study.get('participants', study.get('devices'))} sampled per round, {study.get('rounds')} rounds, "
