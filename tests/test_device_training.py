@@ -63,8 +63,17 @@ def _relative_errors(update, oracle):
     return [np.linalg.norm(t.values - d) / max(np.linalg.norm(d), 1e-12) for t, d in zip(update.tensors, oracle.delta)]
 
 
-@pytest.mark.parametrize("board_name", ["host", pytest.param("mps2-an386", marks=pytest.mark.qemu)])
-@pytest.mark.parametrize("model_name", ["imu_cnn", "mlp"])
+def _qemu(board_name: str, model_name: str):
+    return pytest.param(board_name, model_name, marks=pytest.mark.qemu, id=f"{model_name}-{board_name}")
+
+
+# mps2-an500 (a boards.yaml entry only) and netduinoplus2 (the bare-metal STM32F4 port) train the convolutional model's
+# head; the mlp's all-dense training does not fit netduinoplus2's 128 KB.
+BOARD_MODELS = [pytest.param("host", m, id=f"{m}-host") for m in ("imu_cnn", "mlp")] + \
+    [_qemu("mps2-an386", m) for m in ("imu_cnn", "mlp")] + [_qemu("mps2-an500", "imu_cnn"), _qemu("netduinoplus2", "imu_cnn")]
+
+
+@pytest.mark.parametrize("board_name,model_name", BOARD_MODELS)
 def test_device_update_equals_the_oracle(zoo_models, basic_motions, boards, board_name, model_name):
     model = load_model_dir(zoo_models[model_name])
     inputs, labels = _round_inputs(model, basic_motions, 6, seed=len(model_name))
@@ -379,3 +388,21 @@ def test_a_retransmitted_request_is_answered_again_without_running_twice(zoo_mod
         client.request(MsgType.CONFIGURE, TrainConfig(learning_rate=0.1, batch_size=2).pack(), MsgType.ACK,
                        seq=client.last_seq)
         assert client.train().meta.samples == 2
+
+
+@pytest.mark.qemu
+def test_the_emulated_stm32f4_reports_weak_entropy_and_refuses_noise(zoo_models, basic_motions, boards):
+    """QEMU models no RNG on the STM32F405: the port must not claim one, so noise is refused outside testing builds."""
+    model = load_model_dir(zoo_models["imu_cnn"])
+    inputs, labels = _round_inputs(model, basic_motions, 2, seed=12)
+    with open_device(boards.get("netduinoplus2"), model) as session:
+        client = session.client
+        assert session.info.board == "netduinoplus2" and session.info.entropy_source == EntropySource.WEAK
+        for x, y in zip(inputs, labels):
+            client.add_sample(int(y), x.tobytes())
+        client.configure(TrainConfig(learning_rate=0.1))
+        client.train()  # no noise asked: no key needed
+        client.configure(NOISY)
+        with pytest.raises(DeviceError) as err:
+            client.train()
+        assert err.value.code == ErrorCode.E_ENTROPY

@@ -15,6 +15,12 @@ from edgeleak.firmware.pio_offline import FIRMWARE_DIR
 from edgeleak.privacy.floor import check_build_flags
 
 
+UPLOADERS = {  # upload method: (what flashed it, where a failure happened)
+    "uf2": ("UF2 boot ROM", "its boot ROM (hold BOOTSEL while plugging it in)"),
+    "stlink": ("ST-LINK", "its ST-LINK (st-flash from stlink-tools; is the board on USB?)"),
+}
+
+
 def flash_board(board: Board, model_path: Path, *, port: str | None = None, timeout: float = 900.0,
                 flags: tuple[str, ...] = ()) -> str:
     """Build (with the extra compiler ``flags``, e.g. a privacy floor) and upload; returns the port used.
@@ -24,8 +30,9 @@ def flash_board(board: Board, model_path: Path, *, port: str | None = None, time
                             f"nothing to flash; 'edgeleak build' builds it and 'edgeleak infer'/'train' start it")
     check_build_flags(flags)
     model = load_model_dir(model_path)
-    if port is None and board.upload == "uf2":
-        upload_port = None  # picotool finds the board in its boot ROM (BOOTSEL held, or reset into it from the sketch)
+    if port is None and board.upload in ("uf2", "stlink"):
+        upload_port = None  # picotool finds the board in its boot ROM (BOOTSEL held, or reset into it from the sketch),
+        # st-flash finds the ST-LINK on USB
     else:
         upload_port = port or find_serial_port(board)
     source = write_model_source(model)
@@ -38,7 +45,7 @@ def flash_board(board: Board, model_path: Path, *, port: str | None = None, time
         raise EdgeleakError(f"uploading to {board.name} timed out after {timeout:.0f} s") from None
     if proc.returncode != 0:
         lines = [l for l in (proc.stdout + proc.stderr).splitlines() if "rror" in l] or ["pio run -t upload failed"]
-        where = upload_port or "its boot ROM (hold BOOTSEL while plugging it in)"
-        raise EdgeleakError(f"flashing {board.name} on {where} failed: {lines[-1].strip()} "
-                            f"(the first build needs the PlatformIO registry)")
-    return upload_port or "UF2 boot ROM"
+        where = upload_port or UPLOADERS[board.upload][1]
+        hint = "" if board.offline else " (the first build needs the PlatformIO registry)"
+        raise EdgeleakError(f"flashing {board.name} on {where} failed: {lines[-1].strip()}{hint}")
+    return upload_port or UPLOADERS[board.upload][0]

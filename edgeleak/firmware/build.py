@@ -161,7 +161,8 @@ def build_firmware(*, pio_env: str, model_c: Path, build_dir: Path, jobs: int = 
         raise EdgeleakError("firmware build for %s timed out after %.0f s" % (pio_env, timeout)) from exc
     seconds = time.monotonic() - start
     if proc.returncode != 0:
-        raise EdgeleakError(_failure_message(pio_env, proc.stdout + "\n" + proc.stderr, budget_kb))
+        raise EdgeleakError(_failure_message(target.board if target else pio_env, proc.stdout + "\n" + proc.stderr,
+                                             budget_kb))
     program = _program_path(pio_env, build_dir)
     if not program.is_file():
         raise EdgeleakError("firmware build for %s produced no %s" % (pio_env, program))
