@@ -85,11 +85,15 @@ def cmd_build(args) -> int:
 
 def cmd_flash(args) -> int:
     from edgeleak.device.flash import flash_board
+    from edgeleak.device.fleet import fleet_ports
 
     board = _boards(args).get(args.board)
     floor = _floor(args, board)
-    port = flash_board(board, Path(args.model), port=args.port, flags=floor.to_build_flags() if floor else ())
-    print(f"flashed {board.name} on {port} with {args.model}")
+    # several --port, or every connected board of the kind; a boot-ROM or ST-LINK upload finds its one board itself
+    found_by_uploader = board.kind != "serial" or (not args.port and board.upload in ("uf2", "stlink"))
+    for port in [None] if found_by_uploader else fleet_ports(board, args.port, None):
+        used = flash_board(board, Path(args.model), port=port, flags=floor.to_build_flags() if floor else ())
+        print(f"flashed {board.name} on {used} with {args.model}")
     print(_floor_line(floor))
     return 0
 
@@ -111,12 +115,18 @@ def cmd_infer(args) -> int:
             raise EdgeleakError(f"{args.model} carries no normalisation (made by an older edgeleak); re-run "
                                 "'edgeleak quantize' or give normalised windows without --raw")
         x = model.meta.normalisation.apply(x)
-    result = infer_on_board(board, Path(args.model), x, port=args.port, icount=args.icount)
-    np.save(args.output, result.outputs)
-    print(f"{len(result.outputs)} inferences on {board.name} ({result.device_board}, firmware {result.firmware_version}), "
-          f"model {result.model_hash[:16]}")
-    if result.ticks_per_inference:
-        print(f"  {result.ticks_per_inference:,.0f} ticks per inference at {result.tick_hz:,} Hz")
+    results = []
+    for port in _ports_for_one_run(board, args.port):  # every board runs the inputs; their outputs must agree
+        result = infer_on_board(board, Path(args.model), x, port=port, icount=args.icount)
+        where = f" on {port}" if port else ""
+        print(f"{len(result.outputs)} inferences on {board.name}{where} ({result.device_board}, firmware "
+              f"{result.firmware_version}), model {result.model_hash[:16]}")
+        if result.ticks_per_inference:
+            print(f"  {result.ticks_per_inference:,.0f} ticks per inference at {result.tick_hz:,} Hz")
+        if results and not np.array_equal(result.outputs, results[0].outputs):
+            raise EdgeleakError(f"the board on {port} gives other outputs than the first board; nothing written")
+        results.append(result)
+    np.save(args.output, results[0].outputs)
     print(f"wrote {args.output}")
     return 0
 
@@ -133,21 +143,33 @@ def cmd_verify(args) -> int:
     model = load_model_dir(Path(args.model))
     data = load_dataset(source_from_args(args, model.dataset))
     inputs = verification_inputs(model, data.x_test if args.real is None else data.x_test[:args.real], args.count, args.seed)
-    with open_device(board, model, port=args.port, icount=args.icount) as session:
-        outputs = run_inputs(session, inputs)
-    tflm, litert = verify_outputs(model, inputs, outputs)
     real = min(len(data.x_test), args.count) if args.real is None else min(args.real, args.count)
-    print(f"{len(inputs)} inputs ({real} real windows, {len(inputs) - real} random int8 tensors) on {board.name}:")
-    for agreement in (tflm, litert):
-        verdict = "identical" if agreement.identical else (
-            f"{agreement.differing_inputs} inputs differ ({agreement.differing_values} values, "
-            f"max |difference| {agreement.max_abs_difference})")
-        print(f"  vs {agreement.reference:<13} {verdict}")
-    if outputs.ticks_per_inference:
-        print(f"  {outputs.ticks_per_inference:,.0f} ticks per inference at {outputs.tick_hz:,} Hz")
-    if not tflm.identical:
-        raise EdgeleakError(f"{board.name} is not bit-exact with TFLite Micro on {tflm.differing_inputs} of {tflm.inputs} inputs")
+    failed = []
+    for port in _ports_for_one_run(board, args.port):  # each board on its own
+        with open_device(board, model, port=port, icount=args.icount) as session:
+            outputs = run_inputs(session, inputs)
+        tflm, litert = verify_outputs(model, inputs, outputs)
+        where = f"{board.name} on {port}" if port else board.name
+        print(f"{len(inputs)} inputs ({real} real windows, {len(inputs) - real} random int8 tensors) on {where}:")
+        for agreement in (tflm, litert):
+            verdict = "identical" if agreement.identical else (
+                f"{agreement.differing_inputs} inputs differ ({agreement.differing_values} values, "
+                f"max |difference| {agreement.max_abs_difference})")
+            print(f"  vs {agreement.reference:<13} {verdict}")
+        if outputs.ticks_per_inference:
+            print(f"  {outputs.ticks_per_inference:,.0f} ticks per inference at {outputs.tick_hz:,} Hz")
+        if not tflm.identical:
+            failed.append(f"{where} on {tflm.differing_inputs} of {tflm.inputs} inputs")
+    if failed:
+        raise EdgeleakError(f"not bit-exact with TFLite Micro: {'; '.join(failed)}")
     return 0
+
+
+def _ports_for_one_run(board, ports: list[str] | None) -> list[str | None]:
+    """Each --port, or every connected real board of the kind, or the one emulated board started here."""
+    from edgeleak.device.fleet import fleet_ports
+
+    return fleet_ports(board, ports, None if board.kind == "serial" or ports else 1)
 
 
 def _train_config(args):
@@ -173,6 +195,7 @@ def cmd_train(args) -> int:
 
     from edgeleak.data import load_dataset
     from edgeleak.data.spec import source_from_args
+    from edgeleak.device.fleet import fleet_ports
     from edgeleak.device.model_dir import load_model_dir
     from edgeleak.fl.session import SessionPlan, run_session
 
@@ -181,6 +204,8 @@ def cmd_train(args) -> int:
     config = _train_config(args)
     model = load_model_dir(Path(args.model))
     data = load_dataset(source_from_args(args, model.dataset))
+    ports = fleet_ports(board, args.port, args.devices)
+    args.devices = len(ports)
     plan = SessionPlan(devices=args.devices, rounds=args.rounds, config=config, partition=args.partition,
                        samples_per_round=args.samples, seed=args.seed, floor=floor, craft=args.craft)
     bar = tqdm(total=args.rounds, unit="round", desc=f"{args.devices} x {board.name}", disable=None)
@@ -188,7 +213,7 @@ def cmd_train(args) -> int:
         bar.set_postfix(accuracy=f"{summary.accuracy:.3f}", loss=f"{summary.mean_loss:.3f}")
         bar.update(1)
     try:
-        summary = run_session(board, model, data, plan, Path(args.out), on_round=on_round)
+        summary = run_session(board, model, data, plan, Path(args.out), on_round=on_round, ports=ports)
     finally:
         bar.close()
     print(f"{summary.updates} updates from {args.devices} devices over {len(summary.rounds)} rounds in {summary.seconds:.1f} s")
@@ -287,7 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("flash", help="build and upload the firmware with a model to a real board (PlatformIO)")
     p.add_argument("--board", required=True, help="a real board from boards.yaml, e.g. nano33ble")
     p.add_argument("--model", required=True, help="directory written by 'edgeleak quantize'")
-    p.add_argument("--port", help="serial port (default: found by the board's USB VID:PID)")
+    p.add_argument("--port", action="append", metavar="PORT", help="serial port of a board, repeatable to flash several "
+                   "(default: every connected board of the kind, found by its USB VID:PID)")
     _add_floor_options(p)
     p.set_defaults(func=cmd_flash)
 
@@ -300,7 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--raw", action="store_true", help="the float windows are in sensor units: normalise them with the "
                    "model's training statistics first (default: already normalised, as the data sets' windows)")
     p.add_argument("--output", required=True, help=".npy to write the int8 outputs to")
-    p.add_argument("--port", help="serial port URL of a real board (default: found by USB VID:PID)" + FAULT_PORT_HELP)
+    p.add_argument("--port", action="append", metavar="URL", help="serial port URL of a board, repeatable: every board "
+                   "runs the inputs and must give the same outputs (default: every connected board of the kind, by USB "
+                   "VID:PID; an emulated board is started here)" + FAULT_PORT_HELP)
     p.add_argument("--icount", action="store_true", help="QEMU: count instructions (-icount shift=0), so ticks = instructions")
     p.set_defaults(func=cmd_infer)
 
@@ -311,14 +339,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--real", type=int, help="at most this many real windows (default: all test windows)")
     add_dataset_options(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the random tensors (default 0)")
-    p.add_argument("--port", help="serial port URL of a real board or of a board started elsewhere" + FAULT_PORT_HELP)
+    p.add_argument("--port", action="append", metavar="URL", help="serial port URL of a board, repeatable: each board is "
+                   "verified (default: every connected board of a real kind; an emulated board is started here)"
+                   + FAULT_PORT_HELP)
     p.add_argument("--icount", action="store_true", help="QEMU: count instructions (-icount shift=0)")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("train", help="run federated rounds on N boards and capture every update")
     p.add_argument("--board", help="board name from boards.yaml (default: the default board)")
     p.add_argument("--model", required=True, help="directory written by 'edgeleak quantize'")
-    p.add_argument("--devices", type=int, default=4, help="boards that train side by side (default 4)")
+    p.add_argument("--devices", type=int, help="boards that train side by side (default: one per --port; every connected "
+                   "board of a real kind; 4 emulated boards)")
+    p.add_argument("--port", action="append", metavar="URL", help="serial port URL of a device, repeatable: one device "
+                   "per port, real boards or boards started elsewhere, each checked to run the model" + FAULT_PORT_HELP)
     p.add_argument("--rounds", type=int, default=5, help="federated rounds (default 5)")
     add_dataset_options(p)
     p.add_argument("--partition", default="iid", choices=PARTITIONS, help="how devices share the training windows "

@@ -28,14 +28,14 @@ class DeviceSession:
 
 def find_serial_port(board: Board) -> str:
     """The port of a connected board, by the USB VID:PID pairs of boards.yaml."""
-    from serial.tools import list_ports
+    from edgeleak.device.fleet import connected_ports
 
-    matches = [p.device for p in list_ports.comports() if (p.vid, p.pid) in board.usb_ids]
+    matches = connected_ports(board)
     if not matches:
         ids = ", ".join(f"{v:04X}:{p:04X}" for v, p in board.usb_ids)
         raise EdgeleakError(f"no {board.name} found on USB (looked for {ids}); connect it or pass --port")
     if len(matches) > 1:
-        raise EdgeleakError(f"several {board.name} boards are connected ({', '.join(matches)}); choose one with --port")
+        raise EdgeleakError(f"several {board.name} boards are connected ({', '.join(matches)}); choose one with --port, or give --port once per board")
     return matches[0]
 
 

@@ -192,12 +192,17 @@ def _check_floor(k: int, report: DeviceReport, floor: Floor | None) -> None:
 
 
 def run_session(board: Board | Sequence[Board], model: ModelDir, data: Dataset, plan: SessionPlan, out: Path, *,
-                on_event: Event | None = None, on_round: Callable[[RoundSummary], None] | None = None) -> SessionSummary:
-    """Run the session and write the capture to ``out``. ``board`` is every device's board, or one per device."""
+                on_event: Event | None = None, on_round: Callable[[RoundSummary], None] | None = None,
+                ports: Sequence[str | None] | None = None) -> SessionSummary:
+    """Run the session and write the capture to ``out``. ``board`` is every device's board, or one per device;
+    ``ports`` the port of each device (real boards, or boards started elsewhere; None: found or started here)."""
     start = time.perf_counter()
     boards = [board] * plan.devices if isinstance(board, Board) else list(board)
     if len(boards) != plan.devices:
         raise EdgeleakError(f"{len(boards)} boards given for {plan.devices} devices")
+    ports = list(ports) if ports is not None else [None] * plan.devices
+    if len(ports) != plan.devices:
+        raise EdgeleakError(f"{len(ports)} ports given for {plan.devices} devices")
     picked = participants_by_round(plan)
     shares = partition(data.y_train, plan.devices, plan.partition, seed=plan.seed, subjects=data.subjects_train)
     head = read_head(model.artifact)
@@ -220,13 +225,14 @@ def run_session(board: Board | Sequence[Board], model: ModelDir, data: Dataset, 
     rounds = []
     count = 0
     with contextlib.ExitStack() as stack:
-        devices = [stack.enter_context(open_device(boards[k], model, build_flags=plan.all_build_flags(),
+        devices = [stack.enter_context(open_device(boards[k], model, port=ports[k], build_flags=plan.all_build_flags(),
                                                    faults=_faults(plan, k)))
-                   for k in range(plan.devices)]
+                   for k in range(plan.devices)]  # each is checked to run this model
         reports = tuple(DeviceReport.from_info(k, d.info) for k, d in enumerate(devices))
         for k, report in enumerate(reports):
             _check_floor(k, report, plan.floor)
         session_meta["device_info"] = [r.to_json() for r in reports]
+        session_meta["ports"] = [d.url if ports[k] else None for k, d in enumerate(devices)]
         capacity = min(d.info.max_samples for d in devices)
         per_round = min(plan.samples_per_round or capacity, capacity)
         writer = stack.enter_context(CaptureWriter(out, session_meta))
