@@ -27,7 +27,6 @@ from edgeleak.attacks.targets import auxiliary_data, server_knowledge  # noqa: E
 from edgeleak.data import load_dataset  # noqa: E402
 from edgeleak.device.model_dir import load_model_dir  # noqa: E402
 from edgeleak.fl.features import cut_features  # noqa: E402
-from edgeleak.quantize.artifact import read_head  # noqa: E402
 from edgeleak.quantize.pipeline import quantize_zoo_model  # noqa: E402
 from edgeleak.scoring.metrics import blind_label_accuracy, label_accuracy  # noqa: E402
 from edgeleak.scoring.score import score_record  # noqa: E402
@@ -73,7 +72,7 @@ def main() -> None:
         for name in ("mlp", "imu_cnn"):
             quantize_zoo_model(task, name, Path(tmp) / name)
             model = load_model_dir(Path(tmp) / name)
-            models[name] = (model, server_knowledge(model, auxiliary_data(model, task.name)), tuple(read_head(model.artifact)))
+            models[name] = (model, server_knowledge(model, auxiliary_data(model, task.name)), model.head)
         prior = np.bincount(task.y_train) / len(task.y_train)
         options = {"local_steps": args.steps, "momentum": args.momentum}
         print(f"other-wrist task, {args.batches} batches per size, {args.steps} step(s), momentum {args.momentum:g}")

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from edgeleak.core.head import DenseLayer
 from edgeleak.core.quant import quantize_int8
 from edgeleak.errors import EdgeleakError
 
@@ -205,6 +206,7 @@ class ModelDir:
     sha256: str
     arena_bytes: int
     meta: ModelMeta
+    head: tuple[DenseLayer, ...] = ()  # the float head the artifact carries: the weights every device starts from
 
     @property
     def dataset(self) -> DatasetSource:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from edgeleak.core.model import MODEL_ARTIFACT, MODEL_META, MODEL_TFLITE, ModelDir, ModelMeta
 from edgeleak.errors import EdgeleakError
-from edgeleak.quantize.artifact import read_header
+from edgeleak.quantize.artifact import read_head, read_header
 
 
 def load_model_dir(path: Path) -> ModelDir:
@@ -27,4 +27,4 @@ def load_model_dir(path: Path) -> ModelDir:
     if meta.report.sha256 != header.sha256:
         raise EdgeleakError(f"{path / MODEL_META} describes another model than {MODEL_ARTIFACT}; re-run 'edgeleak quantize'")
     return ModelDir(path=path, artifact=artifact, tflite=tflite, sha256=header.sha256, arena_bytes=header.arena_size,
-                    meta=meta)
+                    meta=meta, head=tuple(read_head(artifact)))

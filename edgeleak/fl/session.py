@@ -34,7 +34,6 @@ from edgeleak.link.messages import ErrorCode
 from edgeleak.link.retry import LinkCounters
 from edgeleak.link.serial_port import reopen_serial
 from edgeleak.privacy.floor import Floor
-from edgeleak.quantize.artifact import read_head
 from edgeleak.train.config import TrainConfig
 from edgeleak.train.oracle import flatten_layers
 from edgeleak.train.update import Update
@@ -205,7 +204,7 @@ def run_session(board: Board | Sequence[Board], model: ModelDir, data: Dataset, 
         raise EdgeleakError(f"{len(ports)} ports given for {plan.devices} devices")
     picked = participants_by_round(plan)
     shares = partition(data.y_train, plan.devices, plan.partition, seed=plan.seed, subjects=data.subjects_train)
-    head = read_head(model.artifact)
+    head = list(model.head)
     if not head:
         raise EdgeleakError("the model has no trainable head; quantize it with a cut")
     shapes = [(l.weights.shape[1], l.weights.shape[0]) for l in head]

@@ -189,11 +189,10 @@ def audit_board(board, model_path, *, port: str | None = None, build_flags: tupl
     from edgeleak.device.model_dir import load_model_dir
     from edgeleak.device.session import open_device
     from edgeleak.fl.features import cut_features
-    from edgeleak.quantize.artifact import read_head
 
     plan = plan or AuditPlan()
     model = load_model_dir(model_path)
-    layers = read_head(model.artifact)
+    layers = list(model.head)
     if not layers:
         raise EdgeleakError(f"the model in {model_path} has no trainable head: its devices never train, nothing to audit")
     shape = tuple(model.input_shape[1:])

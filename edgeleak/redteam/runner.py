@@ -11,7 +11,6 @@ from edgeleak.device.model_dir import load_model_dir
 from edgeleak.device.session import DeviceSession, open_device
 from edgeleak.errors import EdgeleakError
 from edgeleak.link.client import DeviceError, LinkTimeout
-from edgeleak.quantize.artifact import read_head
 from edgeleak.redteam.context import AttackContext, RedteamPlan, error_name
 from edgeleak.redteam.registry import AttackSpec, select_attacks
 from edgeleak.redteam.results import AttackResult, DeviceFacts, Outcome, RedteamReport, ReplayMode
@@ -41,7 +40,7 @@ def redteam(board: Board, model_path: Path, *, port: str | None = None, build_fl
     plan = plan or RedteamPlan()
     model = load_model_dir(model_path)
     specs = select_attacks(plan.attacks)  # an unknown name fails before anything is built
-    if not read_head(model.artifact):
+    if not list(model.head):
         raise EdgeleakError(f"the model in {model_path} has no trainable head: its devices never train, nothing to attack")
     if progress:
         progress(f"opening {board.name} with {model_path}" + (f" built with {' '.join(build_flags)}" if build_flags else ""))
@@ -59,7 +58,7 @@ def attack_session(session: DeviceSession, model: ModelDir, plan: RedteamPlan, *
     if facts.trainable_params == 0:
         raise EdgeleakError(f"{session.board.name} reports no trainable head: its firmware does not train, nothing to attack")
     shape = tuple(model.input_shape[1:])
-    ctx = AttackContext(session.client, facts, model, read_head(model.artifact), plan,
+    ctx = AttackContext(session.client, facts, model, list(model.head), plan,
                         features=lambda windows: cut_features(model, windows.reshape((len(windows), *shape))),
                         progress=progress)
     results: list[AttackResult] = []

@@ -26,7 +26,6 @@ from edgeleak.privacy.accounting import privacy_spend
 from edgeleak.privacy.canary_audit import AuditPlan, AuditResult, audit_board
 from edgeleak.privacy.grid import accountable, epsilon_zcdp, make_grid, release_rho
 from edgeleak.privacy.rero import prior_success_rate, rero_bound, success_lower_bound
-from edgeleak.quantize.artifact import read_head
 from edgeleak.scoring.metrics import SUCCESS_PEARSON
 from edgeleak.study.config import Setting, StudyConfig
 from edgeleak.study.results import AttackResult, Enforcement, SettingResult, dumps, read_result
@@ -152,7 +151,7 @@ def run_setting(setting: Setting, study: StudyConfig, root: Path, out: Path, dat
     plan = SessionPlan(devices=study.devices, rounds=study.rounds, config=setting.config,
                        samples_per_round=setting.samples_per_round, seed=seed, floor=floor,
                        participants=study.participants, craft=setting.craft)
-    params = sum(l.weights.size + l.bias.size for l in read_head(model.artifact))
+    params = sum(l.weights.size + l.bias.size for l in model.head)
     on = dict(collections.Counter(b.name for b in boards))
     progress(f"{setting.name} (seed {seed}): {', '.join(f'{n} x {b}' for b, n in on.items())}, {study.rounds} rounds of "
              f"{study.participants}" + (f", floor {floor.describe()}" if floor else ""))
