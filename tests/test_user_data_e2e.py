@@ -50,6 +50,7 @@ def test_csv_recording_to_exact_reconstruction_on_the_emulated_board(tmp_path):
     source = model.dataset
     assert (source.format, source.name, source.window, source.stride) == ("csv", "rec.csv", 20, 10)
     assert capture.session["board"] == "mps2-an386" and capture.session["dataset"] == "rec.csv"
+    assert capture.session["dataset_source"] == source.to_json()  # the attack reloads these windows, by path and hash
     _one_subject_per_device(model, capture)
 
 
@@ -59,4 +60,5 @@ def test_npz_windows_to_exact_reconstruction_on_the_host_board(tmp_path):
     np.savez(tmp_path / "w.npz", **arrays)
     model, capture = _leak(tmp_path, tmp_path / "w.npz", "host")
     assert model.dataset.format == "npz" and model.meta.normalisation is not None
+    assert capture.session["dataset_source"] == model.dataset.to_json()
     _one_subject_per_device(model, capture)

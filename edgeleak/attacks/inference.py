@@ -299,7 +299,7 @@ def infer_from_capture(capture_path: Path, *, model_path: Path | None = None, se
                        simulations: int = 600) -> tuple[InferenceResult, InferenceResult]:
     """Load a capture and run both attacks: (activity mix, identity). Raises NotApplicable when the capture has
     fewer than 2 rounds or enrolled devices, EdgeleakError when it has no ground truth to score against."""
-    from edgeleak.attacks.targets import auxiliary_data, capture_model, server_knowledge
+    from edgeleak.attacks.targets import auxiliary_data, capture_dataset, capture_model, server_knowledge
     from edgeleak.capture.records import CaptureWarning
     from edgeleak.capture.store import TRUTH_FILE, load_capture
 
@@ -313,7 +313,7 @@ def infer_from_capture(capture_path: Path, *, model_path: Path | None = None, se
         raise EdgeleakError(f"{capture_path} holds no update")
     identity = identity_attack(observed)
     model = capture_model(capture, model_path)
-    aux = auxiliary_data(model, capture.session.get("dataset"))
+    aux = auxiliary_data(model, capture_dataset(model, capture.session))
     if aux is None:
         raise EdgeleakError(f"the server has no auxiliary data: data set {capture.session.get('dataset')!r} cannot be loaded")
     classes = server_knowledge(model, aux).num_classes

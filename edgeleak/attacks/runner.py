@@ -58,9 +58,9 @@ def _train_labels(source: DatasetSource) -> np.ndarray:
 def _class_prior(capture, model: ModelDir, truth: dict) -> np.ndarray | None:
     """The label distribution the devices' batches are drawn from, as the server knows it: the training labels of
     the capture's data set (public), else the labels of the ground truth itself."""
-    name = capture.session.get("dataset")
+    source = capture_dataset(model, capture.session)
     try:
-        labels = _train_labels(capture_dataset(model, name)) if name else None
+        labels = _train_labels(source) if source else None
     except DataFileError:
         raise
     except EdgeleakError:
@@ -92,7 +92,7 @@ def run_attack(capture_path: Path, attack_name: str, out: Path, *, truth_path: P
             raise EdgeleakError(f"{capture_path} has no ground truth to score against; pass --truth FILE")
         truth = _truth(capture, truth_path)
     model = capture_model(capture, model_path)
-    knowledge = server_knowledge(model, auxiliary_data(model, capture.session.get("dataset")))
+    knowledge = server_knowledge(model, auxiliary_data(model, capture_dataset(model, capture.session)))
     attack = get_attack(attack_name, **(options or {}))
     targets = aggregate_targets(capture, knowledge) if aggregate else update_targets(capture, knowledge)
     classify = _classifier(model.path)

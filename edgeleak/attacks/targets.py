@@ -29,13 +29,18 @@ def server_knowledge(model: ModelDir, auxiliary: Auxiliary | None = None) -> Ser
 _AUX: dict[tuple[str, str], Auxiliary] = {}  # per model and data set: computed once per process
 
 
-def capture_dataset(model: ModelDir, name: str) -> DatasetSource:
-    """The data set a capture names: the model's own source when the names agree (a user's file is found by the path
-    and hash its model directory recorded), else a packaged data set of that name."""
+def capture_dataset(model: ModelDir, session: dict) -> DatasetSource | None:
+    """The data set a capture was made on: the source its session recorded (a user's file by path and hash), else, in
+    older captures, the model's own source when the names agree, else a packaged data set of that name."""
+    if session.get("dataset_source"):
+        return DatasetSource.from_json(session["dataset_source"])
+    name = session.get("dataset")
+    if not name:
+        return None
     return model.dataset if name == model.dataset.name else DatasetSource(name)
 
 
-def auxiliary_data(model: ModelDir, dataset: str | None) -> Auxiliary | None:
+def auxiliary_data(model: ModelDir, dataset: str | DatasetSource | None) -> Auxiliary | None:
     """The server's own data of the capture's task: its held-out evaluation split (the server measures the global
     model's accuracy on it, so it holds it; no device trains on it). None for a data set it cannot load; a user's file
     that is missing or changed since the model was made is refused (DataFileError)."""
@@ -47,7 +52,7 @@ def auxiliary_data(model: ModelDir, dataset: str | None) -> Auxiliary | None:
     key = (model.sha256, dataset)
     if key not in _AUX:  # loaded and run through the model once per process, not once per attack
         try:
-            data = load_dataset(capture_dataset(model, dataset))
+            data = load_dataset(dataset)
         except DataFileError:
             raise  # the model's own file, missing or changed: refused, not replaced by nothing
         except EdgeleakError:

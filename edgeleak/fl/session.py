@@ -20,7 +20,7 @@ import numpy as np
 
 from edgeleak.boards.config import Board
 from edgeleak.capture.store import CaptureWriter, DeviceReport
-from edgeleak.core.model import ModelDir
+from edgeleak.core.model import DatasetSource, ModelDir
 from edgeleak.data.datasets import Dataset
 from edgeleak.data.partition import partition
 from edgeleak.device.session import DeviceSession, open_device
@@ -212,7 +212,8 @@ def run_session(board: Board | Sequence[Board], model: ModelDir, data: Dataset, 
     test_features = cut_features(model, model.quantize(data.x_test))
     initial = accuracy(head, test_features, data.y_test)
     session_meta = {
-        "model_hash": model.sha256, "model_dir": str(model.path), "dataset": data.name, "board": boards[0].name,
+        "model_hash": model.sha256, "model_dir": str(model.path), "dataset": data.name,
+        "dataset_source": (data.source or DatasetSource(data.name)).to_json(), "board": boards[0].name,
         "boards": [b.name for b in boards], "participants": [p.tolist() for p in picked],
         "devices": plan.devices, "rounds": plan.rounds, "partition": plan.partition, "seed": plan.seed,
         "config": {k: (int(v) if hasattr(v, "value") else v) for k, v in dataclasses.asdict(plan.config).items()},

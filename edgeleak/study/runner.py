@@ -16,11 +16,12 @@ from typing import Callable
 import numpy as np
 
 from edgeleak.boards import BoardSet, load_boards
-from edgeleak.firmware.runners import check_qemu_machine
 from edgeleak.capture.records import CaptureWarning
+from edgeleak.core.model import DatasetSource, ModelMeta
 from edgeleak.data import load_dataset
 from edgeleak.device.model_dir import load_model_dir
 from edgeleak.errors import EdgeleakError, NotApplicable
+from edgeleak.firmware.runners import check_qemu_machine
 from edgeleak.fl.session import FloorRefusal, SessionPlan, run_session
 from edgeleak.privacy.accounting import privacy_spend
 from edgeleak.privacy.canary_audit import AuditPlan, AuditResult, audit_board
@@ -39,9 +40,19 @@ def _model_dir(root: Path, name: str, dataset, epochs: int) -> Path:
     from edgeleak.quantize.pipeline import quantize_zoo_model
 
     path = root / "models" / name
-    if not (path / "model.json").exists():
-        quantize_zoo_model(dataset, name, path, epochs=epochs)
+    if not (path / "model.json").exists() or _made_from(path) != (dataset.source or DatasetSource(dataset.name)):
+        quantize_zoo_model(dataset, name, path, epochs=epochs)  # none yet, or made from other data: made again
     return path
+
+
+def _made_from(path: Path) -> DatasetSource | None:
+    """The data a cached model directory was made from (None when its model.json cannot be read)."""
+    import json
+
+    try:
+        return ModelMeta.from_json(json.loads((path / "model.json").read_text())).dataset
+    except (OSError, ValueError, EdgeleakError):
+        return None
 
 
 FAST_ATTACKS = ("analytic", "labels", "llg_star", "ilrg", "exclusive_neurons", "imprint")
