@@ -3,25 +3,14 @@ machines, kinds and port families that cannot run here are one line on stderr an
 ``study`` included, reads the ``--boards`` file."""
 
 import copy
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from cli_run import cli, one_line_error
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _cli(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "edgeleak.cli", *args], capture_output=True, text=True, timeout=timeout)
-
-
-def _one_line_error(proc, needle):
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "Traceback" not in proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("edgeleak: error: ") and needle in lines[0], proc.stderr
 
 
 def _boards_file(tmp_path, **entries) -> Path:
@@ -41,12 +30,12 @@ def _qemu_entry(machine, port="mps2", cpu="cortex-m7", **extra):
 @pytest.mark.qemu
 def test_a_qemu_board_from_a_user_boards_file_builds_boots_and_is_bit_exact(zoo_models, tmp_path):
     boards = _boards_file(tmp_path, **{"my-m7": _qemu_entry("mps2-an500")})
-    listed = _cli("--boards", str(boards), "boards")
+    listed = cli("--boards", str(boards), "boards")
     assert listed.returncode == 0 and "my-m7" in listed.stdout, listed.stderr
-    build = _cli("--boards", str(boards), "build", "--board", "my-m7", "--model", str(zoo_models["imu_cnn"]))
+    build = cli("--boards", str(boards), "build", "--board", "my-m7", "--model", str(zoo_models["imu_cnn"]))
     assert build.returncode == 0, build.stderr
     assert "my-m7 budget, linked image:" in build.stdout and "of   204,800 B" in build.stdout  # its own 200 KB
-    verify = _cli("--boards", str(boards), "verify", "--board", "my-m7", "--model", str(zoo_models["imu_cnn"]),
+    verify = cli("--boards", str(boards), "verify", "--board", "my-m7", "--model", str(zoo_models["imu_cnn"]),
                   "--count", "40")
     assert verify.returncode == 0, verify.stderr
     assert "on my-m7:" in verify.stdout and "vs TFLite Micro  identical" in verify.stdout
@@ -57,8 +46,8 @@ def test_a_qemu_board_from_a_user_boards_file_builds_boots_and_is_bit_exact(zoo_
 def test_a_machine_qemu_here_does_not_have_is_one_line(zoo_models, tmp_path, machine):
     boards = _boards_file(tmp_path, **{"mine": _qemu_entry(machine, port="stm32f4", cpu="cortex-m4")})
     for command in (("build",), ("verify", "--count", "4")):
-        proc = _cli("--boards", str(boards), *command, "--board", "mine", "--model", str(zoo_models["imu_cnn"]))
-        _one_line_error(proc, f"here has no machine {machine!r}")
+        proc = cli("--boards", str(boards), *command, "--board", "mine", "--model", str(zoo_models["imu_cnn"]))
+        one_line_error(proc, f"here has no machine {machine!r}")
 
 
 @pytest.mark.parametrize("entry,needle", [
@@ -71,8 +60,8 @@ def test_a_machine_qemu_here_does_not_have_is_one_line(zoo_models, tmp_path, mac
 ])
 def test_a_board_that_cannot_be_built_here_is_one_line(tmp_path, entry, needle):
     boards = _boards_file(tmp_path, mine=entry)
-    _one_line_error(_cli("--boards", str(boards), "build", "--board", "mine", "--model", str(tmp_path)), needle)
-    _one_line_error(_cli("--boards", str(boards), "boards"), needle)
+    one_line_error(cli("--boards", str(boards), "build", "--board", "mine", "--model", str(tmp_path)), needle)
+    one_line_error(cli("--boards", str(boards), "boards"), needle)
 
 
 @pytest.mark.qemu
@@ -80,6 +69,6 @@ def test_the_study_runs_on_the_boards_of_the_boards_file(tmp_path):
     # The study's board (mps2-an386) is, in this file, a machine QEMU does not have: the study must stop at once
     # with that line, which it can only do if it reads this file rather than the project's boards.yaml.
     boards = _boards_file(tmp_path, **{"mps2-an386": _qemu_entry("no-such-machine", cpu="cortex-m4")})
-    proc = _cli("--boards", str(boards), "study", "--quick", "--out", str(tmp_path / "study"), timeout=600)
-    _one_line_error(proc, "here has no machine 'no-such-machine'")
+    proc = cli("--boards", str(boards), "study", "--quick", "--out", str(tmp_path / "study"), timeout=600)
+    one_line_error(proc, "here has no machine 'no-such-machine'")
     assert not (tmp_path / "study" / "settings").exists()

@@ -4,8 +4,6 @@ verify on each; and a line for every port mistake."""
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -17,18 +15,7 @@ from edgeleak.device.fleet import fleet_ports
 from edgeleak.errors import EdgeleakError
 from edgeleak.firmware.runners import host_board, qemu_board
 
-
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "edgeleak.cli", *args], capture_output=True, text=True, timeout=600)
-
-
-def _one_line_error(proc, pattern: str) -> None:
-    import re
-
-    assert proc.returncode == 2, (proc.stdout, proc.stderr)
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
-    assert re.search(pattern, lines[0]), lines[0]
+from cli_run import cli, one_line_error
 
 
 @pytest.mark.qemu
@@ -39,7 +26,7 @@ def test_a_session_trains_one_device_per_port(zoo_models, tmp_path):
     with contextlib.ExitStack() as stack:
         urls = [stack.enter_context(qemu_board(program, machine="mps2-an386")) for _ in range(2)]
         out = tmp_path / "cap"
-        proc = _cli("train", "--board", "mps2-an386", "--model", str(zoo_models["mlp"]), "--port", urls[0],
+        proc = cli("train", "--board", "mps2-an386", "--model", str(zoo_models["mlp"]), "--port", urls[0],
                     "--port", urls[1], "--rounds", "2", "--batch", "1", "--samples", "1", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "4 updates from 2 devices over 2 rounds" in proc.stdout
@@ -54,9 +41,9 @@ def test_every_port_is_checked_to_run_the_model(zoo_models, tmp_path):
     right = build_for_model(board, zoo_models["mlp"])[0].program
     wrong = build_for_model(board, zoo_models["imu_cnn"])[0].program
     with host_board(right) as good, host_board(wrong) as bad:
-        proc = _cli("train", "--board", "host", "--model", str(zoo_models["mlp"]), "--port", good, "--port", bad,
+        proc = cli("train", "--board", "host", "--model", str(zoo_models["mlp"]), "--port", good, "--port", bad,
                     "--rounds", "1", "--out", str(tmp_path / "cap"))
-    _one_line_error(proc, r"host runs model [0-9a-f]{16}, not [0-9a-f]{16}; build and flash it with this model first")
+    one_line_error(proc, regex=True, needle=r"host runs model [0-9a-f]{16}, not [0-9a-f]{16}; build and flash it with this model first")
     assert not (tmp_path / "cap" / "updates.bin").exists() or not load_capture(tmp_path / "cap").updates
 
 
@@ -65,9 +52,9 @@ def test_infer_and_verify_run_on_each_board(zoo_models, basic_motions, tmp_path)
     program = build_for_model(board, zoo_models["mlp"])[0].program
     np.save(tmp_path / "x.npy", basic_motions.x_test[:5])
     with host_board(program) as first, host_board(program) as second:
-        infer = _cli("infer", "--board", "host", "--model", str(zoo_models["mlp"]), "--input", str(tmp_path / "x.npy"),
+        infer = cli("infer", "--board", "host", "--model", str(zoo_models["mlp"]), "--input", str(tmp_path / "x.npy"),
                      "--output", str(tmp_path / "y.npy"), "--port", first, "--port", second)
-        verify = _cli("verify", "--board", "host", "--model", str(zoo_models["mlp"]), "--count", "40",
+        verify = cli("verify", "--board", "host", "--model", str(zoo_models["mlp"]), "--count", "40",
                       "--port", first, "--port", second)
     assert infer.returncode == 0, infer.stderr
     assert infer.stdout.count("5 inferences on host on ") == 2
@@ -79,16 +66,16 @@ def test_infer_and_verify_run_on_each_board(zoo_models, basic_motions, tmp_path)
 
 def test_port_mistakes_are_one_line(zoo_models, tmp_path):
     model = str(zoo_models["mlp"])
-    twice = _cli("train", "--board", "host", "--model", model, "--port", "/dev/pts/97", "--port", "/dev/pts/97",
+    twice = cli("train", "--board", "host", "--model", model, "--port", "/dev/pts/97", "--port", "/dev/pts/97",
                  "--out", str(tmp_path / "a"))
-    _one_line_error(twice, "--port /dev/pts/97 is given more than once; one board per port")
-    disagree = _cli("train", "--board", "host", "--model", model, "--port", "/dev/pts/97", "--devices", "3",
+    one_line_error(twice, "--port /dev/pts/97 is given more than once; one board per port")
+    disagree = cli("train", "--board", "host", "--model", model, "--port", "/dev/pts/97", "--devices", "3",
                     "--out", str(tmp_path / "b"))
-    _one_line_error(disagree, "--devices 3 but 1 --port given; give one --port per device")
-    missing = _cli("verify", "--board", "host", "--model", model, "--port", "/dev/pts/no-such-port")
-    _one_line_error(missing, "no-such-port")
-    none_connected = _cli("train", "--board", "nano33ble", "--model", model, "--out", str(tmp_path / "c"))
-    _one_line_error(none_connected, r"no nano33ble found on USB \(looked for 2341:805A, 2341:005A\); connect it or pass --port")
+    one_line_error(disagree, "--devices 3 but 1 --port given; give one --port per device")
+    missing = cli("verify", "--board", "host", "--model", model, "--port", "/dev/pts/no-such-port")
+    one_line_error(missing, "no-such-port")
+    none_connected = cli("train", "--board", "nano33ble", "--model", model, "--out", str(tmp_path / "c"))
+    one_line_error(none_connected, regex=True, needle=r"no nano33ble found on USB \(looked for 2341:805A, 2341:005A\); connect it or pass --port")
 
 
 def test_fleet_ports_without_ports_start_emulated_boards_here():

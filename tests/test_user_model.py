@@ -3,9 +3,6 @@ the user's float weights, bit-exact with TFLite Micro on the device; and a line 
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -16,9 +13,7 @@ from edgeleak.device.session import open_device
 from edgeleak.device.verify import verification_inputs, verify_outputs
 from edgeleak.quantize.artifact import read_head
 
-
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "edgeleak.cli", *args], capture_output=True, text=True, timeout=600)
+from cli_run import cli, one_line_error
 
 
 def _fit(model, data, epochs: int = 40):
@@ -54,7 +49,7 @@ def _float_head(model, first: str):
 
 def test_a_keras_model_cut_by_name_starts_the_device_from_the_users_float_weights(wearable, tmp_path):
     folder, model = wearable
-    proc = _cli("quantize", "--model", str(folder / "wearable.keras"), "--cut", "personal", "--dataset", "basic_motions",
+    proc = cli("quantize", "--model", str(folder / "wearable.keras"), "--cut", "personal", "--dataset", "basic_motions",
                 "--out", str(tmp_path / "m"), "--board", "host")
     assert proc.returncode == 0, proc.stderr
     assert "model wearable on basic_motions: cut at personal" in proc.stdout
@@ -70,11 +65,11 @@ def test_a_keras_model_cut_by_name_starts_the_device_from_the_users_float_weight
 
 def test_a_negative_cut_counts_layers_from_the_end(wearable, tmp_path):
     folder, _ = wearable
-    by_index = _cli("quantize", "--model", str(folder / "wearable.keras"), "--cut", "-3", "--dataset", "basic_motions",
+    by_index = cli("quantize", "--model", str(folder / "wearable.keras"), "--cut", "-3", "--dataset", "basic_motions",
                     "--out", str(tmp_path / "a"), "--board", "host")
     assert by_index.returncode == 0, by_index.stderr
     assert "cut at embed" in by_index.stdout
-    default = _cli("quantize", "--model", str(folder / "wearable.keras"), "--dataset", "basic_motions",
+    default = cli("quantize", "--model", str(folder / "wearable.keras"), "--dataset", "basic_motions",
                    "--out", str(tmp_path / "b"), "--board", "host")
     assert default.returncode == 0 and "cut at embed" in default.stdout  # the trailing Dense layers, at most 3
     assert load_model_dir(tmp_path / "a").sha256 == load_model_dir(tmp_path / "b").sha256
@@ -83,7 +78,7 @@ def test_a_negative_cut_counts_layers_from_the_end(wearable, tmp_path):
 def test_a_savedmodel_gives_the_same_artifact_as_its_keras_file(wearable, tmp_path):
     folder, _ = wearable
     for source, cut, out in (("wearable.keras", "personal", "k"), ("wearable_savedmodel", "-2", "s")):
-        proc = _cli("quantize", "--model", str(folder / source), "--cut", cut, "--dataset", "basic_motions",
+        proc = cli("quantize", "--model", str(folder / source), "--cut", cut, "--dataset", "basic_motions",
                     "--out", str(tmp_path / out), "--board", "host")
         assert proc.returncode == 0, proc.stderr
     keras_dir, saved_dir = load_model_dir(tmp_path / "k"), load_model_dir(tmp_path / "s")
@@ -95,7 +90,7 @@ def test_a_savedmodel_gives_the_same_artifact_as_its_keras_file(wearable, tmp_pa
 @pytest.mark.qemu
 def test_a_users_model_is_bit_exact_with_tflite_micro_on_the_device(wearable, basic_motions, tmp_path):
     folder, _ = wearable
-    proc = _cli("quantize", "--model", str(folder / "wearable.keras"), "--cut", "personal", "--dataset", "basic_motions",
+    proc = cli("quantize", "--model", str(folder / "wearable.keras"), "--cut", "personal", "--dataset", "basic_motions",
                 "--out", str(tmp_path / "m"))
     assert proc.returncode == 0, proc.stderr
     model = load_model_dir(tmp_path / "m")
@@ -118,7 +113,7 @@ def test_a_model_with_a_trailing_channel_axis_takes_the_data_sets_windows(basic_
     x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
     out = keras.layers.Dense(4, activation="softmax", name="out")(x)
     _fit(keras.Model(x_in, out, name="image_like"), basic_motions, epochs=20).save(tmp_path / "image_like.keras")
-    proc = _cli("quantize", "--model", str(tmp_path / "image_like.keras"), "--dataset", "basic_motions",
+    proc = cli("quantize", "--model", str(tmp_path / "image_like.keras"), "--dataset", "basic_motions",
                 "--out", str(tmp_path / "m"), "--board", "host")
     assert proc.returncode == 0, proc.stderr
     model = load_model_dir(tmp_path / "m")
@@ -156,20 +151,14 @@ def bad_models(tmp_path_factory):
     ("missing.keras", None, "model file .*missing.keras does not exist"),
 ])
 def test_a_model_the_device_cannot_run_is_one_line(bad_models, tmp_path, name, cut, message):
-    import re
-
     args = ["quantize", "--model", str(bad_models / name), "--dataset", "basic_motions", "--out", str(tmp_path / "m"),
             "--board", "host"] + (["--cut", cut] if cut else [])
-    proc = _cli(*args)
-    assert proc.returncode == 2, proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
-    assert re.search(message, lines[0]), lines[0]
+    one_line_error(cli(*args), message, regex=True)
 
 
 def test_windows_of_another_shape_are_refused(wearable, tmp_path):
     folder, _ = wearable
-    proc = _cli("quantize", "--model", str(folder / "wearable.keras"), "--dataset", "digits", "--out", str(tmp_path / "m"))
+    proc = cli("quantize", "--model", str(folder / "wearable.keras"), "--dataset", "digits", "--out", str(tmp_path / "m"))
     assert proc.returncode == 2
     assert proc.stderr.strip() == ("edgeleak: error: model wearable.keras takes windows of shape (100, 6); "
                                    "data set digits has windows of shape (8, 8)")

@@ -4,9 +4,8 @@
 
 #include <stdint.h>
 
+#include "ports/cortex_m/el_cortex_m.h"
 #include "ports/semihost/el_semihost.h"
-
-#define EL_REG(addr) (*(volatile uint32_t *)(addr))
 
 /* CMSDK APB UART0 */
 #define UART0_BASE 0x40004000u
@@ -14,14 +13,6 @@
 #define UART_STATE EL_REG(UART0_BASE + 0x04u) /* bit0 TXFULL, bit1 RXFULL */
 #define UART_CTRL EL_REG(UART0_BASE + 0x08u)  /* bit0 TX_EN, bit1 RX_EN */
 #define UART_BAUDDIV EL_REG(UART0_BASE + 0x10u)
-
-/* System control space */
-#define SYST_CSR EL_REG(0xE000E010u)
-#define SYST_RVR EL_REG(0xE000E014u)
-#define SYST_CVR EL_REG(0xE000E018u)
-#define SCB_ICSR EL_REG(0xE000ED04u)
-#define SCB_AIRCR EL_REG(0xE000ED0Cu)
-#define SCB_CPACR EL_REG(0xE000ED88u)
 
 /** MPS2 SYSCLK: the SysTick processor clock QEMU models (25 MHz). */
 #define MPS2_SYSCLK_HZ 25000000u

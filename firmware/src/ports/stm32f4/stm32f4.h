@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EL_REG(addr) (*(volatile uint32_t *)(addr))
+#include "ports/cortex_m/el_cortex_m.h"
 
 /* RCC (reset and clock control) */
 #define RCC_BASE 0x40023800u
@@ -58,14 +58,6 @@
 #define RNG_SR EL_REG(RNG_BASE + 0x04u) /* bit0 DRDY, bit1 CECS, bit2 SECS, bit5 CEIS, bit6 SEIS */
 #define RNG_DR EL_REG(RNG_BASE + 0x08u)
 
-/* System control space */
-#define SYST_CSR EL_REG(0xE000E010u)
-#define SYST_RVR EL_REG(0xE000E014u)
-#define SYST_CVR EL_REG(0xE000E018u)
-#define SCB_ICSR EL_REG(0xE000ED04u)
-#define SCB_AIRCR EL_REG(0xE000ED0Cu)
-#define SCB_CPACR EL_REG(0xE000ED88u)
-
 /** HCLK after el_stm32_clock_init(): 168 MHz (HSI 16 MHz / 16 * 336 / 2); QEMU's netduinoplus2 runs at the same. */
 #define STM32_HCLK_HZ 168000000u
 #define STM32_PCLK1_HZ (STM32_HCLK_HZ / 4u) /* APB1: USART2, USART3 */
@@ -95,11 +87,5 @@ void el_stm32_halt(int code) __attribute__((noreturn));
 
 /** Called once from the reset handler before main(). */
 void el_stm32_boot(void);
-
-/** The boot counter kept in .noinit (survives a warm reset), for mixing into weak entropy. */
-uint32_t el_stm32_boot_count(void);
-
-/** A 32-bit mixing function (bijective). */
-uint32_t el_stm32_mix32(uint32_t x);
 
 #endif /* EL_STM32F4_H */

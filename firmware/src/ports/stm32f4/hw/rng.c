@@ -84,9 +84,9 @@ int el_port_entropy(uint8_t *buf, size_t len)
     if (rng_bytes(buf, len)) {
         return EL_ENTROPY_HARDWARE;
     }
-    x = el_stm32_mix32(el_stm32_boot_count() ^ SYST_CVR);
+    x = el_cm_mix32(el_cm_boot_count() ^ SYST_CVR);
     for (i = 0; i < len; i++) {
-        x = el_stm32_mix32(x + 0x9E3779B9u + (uint32_t)i);
+        x = el_cm_mix32(x + 0x9E3779B9u + (uint32_t)i);
         buf[i] = (uint8_t)x;
     }
     return EL_ENTROPY_WEAK;

@@ -36,9 +36,9 @@ int el_port_entropy(uint8_t *buf, size_t len)
     if (el_semihost_host_random_bytes(buf, (uint32_t)len)) {
         return EL_ENTROPY_WEAK; /* the emulator's host, not the board: never reported as hardware */
     }
-    x = el_stm32_mix32(el_stm32_boot_count() ^ el_semihost_time() ^ SYST_CVR);
+    x = el_cm_mix32(el_cm_boot_count() ^ el_semihost_time() ^ SYST_CVR);
     for (i = 0; i < len; i++) {
-        x = el_stm32_mix32(x + 0x9E3779B9u + (uint32_t)i);
+        x = el_cm_mix32(x + 0x9E3779B9u + (uint32_t)i);
         buf[i] = (uint8_t)x;
     }
     return EL_ENTROPY_WEAK;
