@@ -4,8 +4,8 @@
  *
  * Sending polls TXFULL. Receiving sleeps (WFI) until a byte arrives instead of polling RXFULL: a vCPU that spins on
  * the UART's registers holds QEMU's global lock at every read, and the main loop, which hands the guest the host's
- * next byte, waits for that lock; asleep, the CPU lets it run. Measured on LOAD_WEIGHTS (38 KB, mlp): 24 KB/s
- * polling (docs/boards.md has the figures). The RX interrupt wakes the CPU but is never taken: it is raised with
+ * next byte, waits for that lock; asleep, the CPU lets it run (LOAD_WEIGHTS: 16-24 KB/s spinning, 41-48 KB/s
+ * asleep; docs/boards.md). The RX interrupt wakes the CPU but is never taken: it is raised with
  * interrupts masked (PRIMASK) and cleared before they are unmasked, so a byte cannot slip in between the check and
  * the WFI, and SysTick (pending meanwhile) runs right after.
  */
