@@ -12,7 +12,8 @@ import numpy as np
 
 from edgeleak.core.head import DenseLayer
 from edgeleak.errors import EdgeleakError
-from edgeleak.quantize import prepare
+from edgeleak.quantize import op_spec, prepare
+from edgeleak.quantize.op_spec import OPCODES
 from edgeleak.quantize.planner import Buffer, plan_arena
 from edgeleak.quantize.tflite_graph import TfliteGraph, TfliteOp, TfliteTensor
 
@@ -25,10 +26,6 @@ MAX_TENSORS = 64
 MAX_OPS = 64
 NO_TENSOR = 0xFFFF
 
-OPCODES = {
-    "FULLY_CONNECTED": 1, "CONV_2D": 2, "DEPTHWISE_CONV_2D": 3, "AVERAGE_POOL_2D": 4, "MAX_POOL_2D": 5,
-    "MEAN": 6, "RESHAPE": 7, "EXPAND_DIMS": 7, "SQUEEZE": 7, "QUANTIZE": 8, "DEQUANTIZE": 9, "SOFTMAX": 10,
-}
 # What a user's model may contain, in Keras terms, for error messages.
 SUPPORTED_TEXT = ("Conv1D/Conv2D, DepthwiseConv1D/2D, Average/MaxPooling1D/2D, GlobalAveragePooling1D/2D, "
                   "Reshape/Flatten, Dense (activations relu, relu6 or none, softmax at the end); TFLite ops "
@@ -156,24 +153,25 @@ def _per_channel_multipliers(inp: TfliteTensor, weights: TfliteTensor, out: Tfli
 
 
 def _op_params(op: TfliteOp, graph: TfliteGraph) -> tuple[list[int], list[int], list[int], int]:
-    """Return (p[0..14], multipliers, shifts, macs) for one op."""
+    """Return (p[0..14], multipliers, shifts, macs) for one op; the slots are placed by op_spec's layouts."""
     t = graph.tensors
     inp, out = t[op.inputs[0]], t[op.outputs[0]]
-    p = [0] * 15
+    values: dict[str, int] = {}
     mult: list[int] = []
     shift: list[int] = []
     macs = 0
+    layout = op_spec.spec(op.name).layout
     act = op.options.get("fusedActivationFunction", "NONE")
     if op.name in ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D"):
         w = t[op.inputs[1]]
         lo, hi = prepare.activation_range_int8(act, out.scale, out.zero_point)
-        p[0:4] = [-inp.zero_point, out.zero_point, lo, hi]
+        values.update(input_offset=-inp.zero_point, output_offset=out.zero_point, act_min=lo, act_max=hi)
         channels = w.shape[0] if op.name != "DEPTHWISE_CONV_2D" else w.shape[3]
         mult, shift = _per_channel_multipliers(inp, w, out, channels)
         if op.name == "FULLY_CONNECTED":
             if op.options.get("weightsFormat", 0) != 0:
                 raise EdgeleakError(f"FULLY_CONNECTED op #{op.index} uses shuffled weights, which the firmware does not support")
-            p[4], p[5] = w.shape[1], w.shape[0]
+            values.update(accum_depth=w.shape[1], out_depth=w.shape[0])
             macs = int(np.prod(inp.shape)) // w.shape[1] * w.shape[0] * w.shape[1]
         else:
             _, in_h, in_w, in_c = _nhwc(inp.shape)
@@ -182,11 +180,13 @@ def _op_params(op: TfliteOp, graph: TfliteGraph) -> tuple[list[int], list[int], 
             sw, sh = op.options["strideW"], op.options["strideH"]
             dw, dh = op.options.get("dilationWFactor", 1), op.options.get("dilationHFactor", 1)
             pad = op.options["padding"]
-            p[4:10] = [sw, sh, dw, dh, prepare.padding_amount(pad, in_w, fw, sw, dw), prepare.padding_amount(pad, in_h, fh, sh, dh)]
+            values.update(stride_w=sw, stride_h=sh, dilation_w=dw, dilation_h=dh,
+                          pad_w=prepare.padding_amount(pad, in_w, fw, sw, dw), pad_h=prepare.padding_amount(pad, in_h, fh, sh, dh))
             if op.name == "DEPTHWISE_CONV_2D":
-                p[10] = out_c // in_c
+                values["depth_multiplier"] = out_c // in_c
                 macs = out_h * out_w * out_c * fh * fw
             else:
+                values["depth_multiplier"] = 0
                 macs = out_h * out_w * out_c * fh * fw * in_c
     elif op.name in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
         _, in_h, in_w, _ = _nhwc(inp.shape)
@@ -194,7 +194,8 @@ def _op_params(op: TfliteOp, graph: TfliteGraph) -> tuple[list[int], list[int], 
         fw, fh = op.options["filterWidth"], op.options["filterHeight"]
         sw, sh = op.options["strideW"], op.options["strideH"]
         pad = op.options["padding"]
-        p[2:10] = [lo, hi, sw, sh, fw, fh, prepare.padding_amount(pad, in_w, fw, sw, 1), prepare.padding_amount(pad, in_h, fh, sh, 1)]
+        values.update(act_min=lo, act_max=hi, stride_w=sw, stride_h=sh, filter_w=fw, filter_h=fh,
+                      pad_w=prepare.padding_amount(pad, in_w, fw, sw, 1), pad_h=prepare.padding_amount(pad, in_h, fh, sh, 1))
     elif op.name == "MEAN":
         axes = t[op.inputs[1]].data
         if axes is None:
@@ -204,13 +205,17 @@ def _op_params(op: TfliteOp, graph: TfliteGraph) -> tuple[list[int], list[int], 
         for a in np.asarray(axes).reshape(-1).tolist():
             mask |= 1 << (int(a) % rank)
         m, s = prepare.quantize_multiplier(float(np.float64(np.float32(inp.scale)) / np.float64(np.float32(out.scale))))
-        p[0:6] = [inp.zero_point, out.zero_point, m, s, mask, int(bool(op.options.get("keepDims", False)))]
+        values.update(input_zero_point=inp.zero_point, output_zero_point=out.zero_point, multiplier=m, shift=s,
+                      axis_mask=mask, keep_dims=int(bool(op.options.get("keepDims", False))))
     elif op.name == "QUANTIZE" and inp.type_name == "int8":
         m, s = prepare.quantize_multiplier(float(np.float64(np.float32(inp.scale)) / np.float64(np.float32(out.scale))))
-        p[0:4] = [inp.zero_point, out.zero_point, m, s]
+        values.update(input_zero_point=inp.zero_point, output_zero_point=out.zero_point, multiplier=m, shift=s)
+    elif op.name == "QUANTIZE":
+        layout = op_spec.NONE  # float32 input: the output tensor's quantization is all it needs
     elif op.name == "SOFTMAX":
-        p[0:3] = list(prepare.softmax_params_int8(op.options.get("beta", 1.0), inp.scale))
-    return p, mult, shift, macs
+        m, s, diff_min = prepare.softmax_params_int8(op.options.get("beta", 1.0), inp.scale)
+        values.update(input_multiplier=m, input_left_shift=s, diff_min=diff_min)
+    return op_spec.pack(layout, **values), mult, shift, macs
 
 
 def _tensor_record(t: TfliteTensor, data_offset: int, channel_scales_offset: int) -> bytes:
@@ -260,7 +265,7 @@ def export_artifact(graph: TfliteGraph, head: list[DenseLayer]) -> ExportedModel
     # Lifetimes; a reshape output shares its input's buffer (alias groups).
     root = {i: i for i in used}
     for op in graph.ops:
-        if OPCODES[op.name] == 7:
+        if OPCODES[op.name] == OPCODES["RESHAPE"]:
             root[op.outputs[0]] = root[op.inputs[0]]
     first_use: dict[int, int] = {}
     last_use: dict[int, int] = {}
