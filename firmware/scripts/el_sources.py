@@ -40,3 +40,18 @@ if not is_test:
         os.path.dirname(model_c),
         ["-<*>", "+<%s>" % os.path.basename(model_c)],
     )
+
+# The training loop's hot kernels (per parameter, per example) build at -O2, the rest of the image at the
+# platform's -Os: a later -O flag wins on GCC's command line.
+HOT_TRAIN = ("el_dense_forward_f32", "el_dense_backward_f32", "el_dense_grad_accumulate_f32", "el_dense_grad_start_f32",
+             "el_train_round")
+
+
+def _hot_o2(node):
+    name = os.path.splitext(os.path.basename(node.get_path()))[0]
+    if name in HOT_TRAIN:
+        return env.Object(node, CCFLAGS=env["CCFLAGS"] + ["-O2", "-ffp-contract=fast"])  # noqa: F821
+    return node
+
+
+env.AddBuildMiddleware(_hot_o2, "*/train/*.c")  # noqa: F821

@@ -1,17 +1,53 @@
 /** @file el_dense_forward_f32.c @brief Dense layer forward pass, float32. */
 #include "train/el_train_kernels.h"
 
+/* One row's sum, k in order (the order every caller and the oracle's tolerance rely on). */
+static float row_dot(const float *w, const float *x, uint32_t n)
+{
+    float acc = 0.0f;
+    uint32_t k = 0;
+    for (; k + 4u <= n; k += 4u) {
+        acc += w[k] * x[k];
+        acc += w[k + 1u] * x[k + 1u];
+        acc += w[k + 2u] * x[k + 2u];
+        acc += w[k + 3u] * x[k + 3u];
+    }
+    for (; k < n; k++) {
+        acc += w[k] * x[k];
+    }
+    return acc;
+}
+
+static float finish(float acc, float b, int relu)
+{
+    const float y = acc + b;
+    return (relu && !(y > 0.0f)) ? 0.0f : y;
+}
+
 void el_dense_forward_f32(const float *w, const float *b, const float *x, uint16_t n_in, uint16_t n_out, int relu,
                           float *y)
 {
-    uint32_t j, k;
-    for (j = 0; j < n_out; j++) {
-        const float *row = w + (uint32_t)j * n_in;
-        float acc = 0.0f;
-        for (k = 0; k < n_in; k++) {
-            acc += row[k] * x[k];
+    uint32_t j = 0, k;
+    /* two rows at a time share each load of x; each row's sum keeps its order */
+    for (; j + 2u <= n_out; j += 2u) {
+        const float *r0 = w + j * (uint32_t)n_in;
+        const float *r1 = r0 + n_in;
+        float a0 = 0.0f, a1 = 0.0f;
+        for (k = 0; k + 2u <= n_in; k += 2u) {
+            const float x0 = x[k], x1 = x[k + 1u];
+            a0 += r0[k] * x0;
+            a1 += r1[k] * x0;
+            a0 += r0[k + 1u] * x1;
+            a1 += r1[k + 1u] * x1;
         }
-        acc += b[j];
-        y[j] = (relu && !(acc > 0.0f)) ? 0.0f : acc;
+        if (k < n_in) {
+            a0 += r0[k] * x[k];
+            a1 += r1[k] * x[k];
+        }
+        y[j] = finish(a0, b[j], relu);
+        y[j + 1u] = finish(a1, b[j + 1u], relu);
+    }
+    if (j < n_out) {
+        y[j] = finish(row_dot(w + j * (uint32_t)n_in, x, n_in), b[j], relu);
     }
 }

@@ -40,6 +40,14 @@ void el_dense_grad_accumulate_f32(float *gw, float *gb, const float *dy, const f
                                   uint16_t n_out, float c);
 
 /**
+ * The first example of a step, in one pass: gw[j][k] = decay gw[j][k] + (c dy[j]) a[k], gb[j] = decay gb[j] + c dy[j]
+ * (the same values as scaling by decay, then el_dense_grad_accumulate_f32). decay = 0 starts a sum, whatever it held
+ * if finite.
+ */
+void el_dense_grad_start_f32(float *gw, float *gb, const float *dy, const float *a, uint16_t n_in, uint16_t n_out,
+                             float c, float decay);
+
+/**
  * Softmax cross-entropy of logits z[0..n) for class `label` (< n).
  * On return z holds the gradient wrt the logits, p - onehot(label), with
  * p = exp(z - max z) / sum. Returns the loss -log p[label], computed as log(sum) - (z[label] - max z).

@@ -17,26 +17,81 @@ static void load_features(const el_train_ctx *ctx, uint32_t sample, float *x)
     }
 }
 
-/* One SGD step on the samples batch(j), j < count; returns the batch's mean loss. */
+/* sum += v^2 with Kahan compensation, as el_sum_squares_f32 */
+static void kahan_add(float v, float *sum, float *comp)
+{
+    const float y = v * v - *comp;
+    const float t = *sum + y;
+    *comp = (t - *sum) - y;
+    *sum = t;
+}
+
+/* The step's update, fused with what follows it: theta += u and d += u (or, in DP-SGD, v <- mu v + sum / B',
+   theta += u); after the round's last step also d = theta - theta_0 (DP-SGD) and ||d||^2, per tensor with Kahan
+   compensation then summed (as el_sum_squares_f32 per tensor). Returns ||d||^2 when last, else 0. */
+static float apply_step(const el_train_ctx *ctx, const el_train_config *c, int dpsgd, float inv_count, int last)
+{
+    const el_head *h = ctx->head;
+    float *const theta = ctx->theta;
+    float *const d = ctx->delta;
+    float *const v = ctx->velocity;
+    const float lr = c->lr, mu = c->momentum;
+    float total = 0.0f;
+    uint32_t t, i;
+
+    for (t = 0; t < 2u * h->layers; t++) {
+        const uint32_t end = h->offset[t] + h->size[t];
+        float sum = 0.0f, comp = 0.0f;
+        i = h->offset[t];
+        if (dpsgd) { /* d holds the step's noisy sum */
+            for (; i < end; i++) {
+                const float m = mu * v[i];
+                v[i] = m + d[i] * inv_count;
+                theta[i] += -(lr * v[i]);
+                d[i] = theta[i] - ctx->theta0[i]; /* the released steps' sum, once the last step is done */
+            }
+        } else if (last) {
+            for (; i < end; i++) {
+                const float u = -(lr * v[i]);
+                theta[i] += u;
+                d[i] += u;
+                kahan_add(d[i], &sum, &comp);
+            }
+        } else {
+            for (; i < end; i++) {
+                const float u = -(lr * v[i]);
+                theta[i] += u;
+                d[i] += u;
+            }
+        }
+        if (last && dpsgd) {
+            for (i = h->offset[t]; i < end; i++) {
+                kahan_add(d[i], &sum, &comp);
+            }
+        }
+        total += sum;
+    }
+    return total;
+}
+
+/* One SGD step on the samples batch(j), j < count; returns the batch's mean loss. The first example starts the
+   sum (v <- mu v folded into it; DP-SGD: the sum starts from zeros), the others accumulate. */
 static float run_step(const el_train_ctx *ctx, const el_train_config *c, const el_dp_grid *grid, el_prng *rng,
-                      uint32_t first, uint32_t stride_mod, uint32_t count)
+                      uint32_t first, uint32_t stride_mod, uint32_t count, int last, float *norm2_out)
 {
     const int dpsgd = grid != NULL && c->noise_mode == EL_NOISE_EVERY_STEP;
     float *const sum = dpsgd ? ctx->delta : ctx->velocity; /* DP-SGD: the clipped sum is kept apart */
+    const float decay = dpsgd ? 0.0f : c->momentum;
     const float clip = grid != NULL ? grid->clip_eff : c->clip_norm;
     const el_head *h = ctx->head;
     const uint32_t p = h->params;
     const float inv_count = 1.0f / (float)count;
     float loss_sum = 0.0f;
-    uint32_t i, j;
+    uint32_t j;
     uint16_t l;
 
     if (dpsgd) {
-        memset(sum, 0, (size_t)p * sizeof(float));
-    } else {
-        for (i = 0; i < p; i++) {
-            ctx->velocity[i] = c->momentum * ctx->velocity[i];
-        }
+        memset(sum, 0, (size_t)p * sizeof(float)); /* holds theta - theta_0 of the previous step */
     }
     for (j = 0; j < count; j++) {
         const uint32_t sample = stride_mod ? (first + j) % stride_mod : first + j;
@@ -65,26 +120,21 @@ static float run_step(const el_train_ctx *ctx, const el_train_config *c, const e
             memset(ctx->act, 0, (size_t)(at - ctx->act) * sizeof(float)); /* activations and deltas */
         }
         for (l = 0; l < h->layers; l++) {
-            el_dense_grad_accumulate_f32(sum + h->offset[2 * l], sum + h->offset[2 * l + 1], d[l], a[l], h->in[l],
-                                         h->out[l], coef);
+            float *gw = sum + h->offset[2 * l];
+            float *gb = sum + h->offset[2 * l + 1];
+            if (j == 0u) {
+                el_dense_grad_start_f32(gw, gb, d[l], a[l], h->in[l], h->out[l], coef, decay);
+            } else {
+                el_dense_grad_accumulate_f32(gw, gb, d[l], a[l], h->in[l], h->out[l], coef);
+            }
         }
     }
     if (dpsgd) {
         (void)el_grid_noise_f32(sum, p, grid, 1.0f, (float)count * (float)grid->sens, 0, rng);
-        for (i = 0; i < p; i++) {
-            ctx->velocity[i] = c->momentum * ctx->velocity[i] + sum[i] * inv_count;
-            ctx->theta[i] += -(c->lr * ctx->velocity[i]);
-        }
-        return loss_sum / (float)count;
-    }
-    if (c->noise_mode == EL_NOISE_EVERY_STEP && c->noise_kind != EL_NOISE_NONE) {
+    } else if (c->noise_mode == EL_NOISE_EVERY_STEP && c->noise_kind != EL_NOISE_NONE) {
         el_add_noise_f32(ctx->velocity, p, c->noise_kind, c->noise_mult * c->clip_norm, inv_count, rng);
     }
-    for (i = 0; i < p; i++) {
-        const float u = -(c->lr * ctx->velocity[i]);
-        ctx->theta[i] += u;
-        ctx->delta[i] += u;
-    }
+    *norm2_out = apply_step(ctx, c, dpsgd, inv_count, last);
     return loss_sum / (float)count;
 }
 
@@ -93,7 +143,7 @@ el_status el_train_round(const el_train_ctx *ctx, const el_train_config *c, cons
 {
     const el_head *h = ctx->head;
     const uint32_t n = ctx->n_samples;
-    uint32_t p, t, i;
+    uint32_t p, i;
     float total = 0.0f, norm;
 
     if (h == NULL || n == 0u || ctx->theta == NULL || ctx->theta0 == NULL || ctx->delta == NULL
@@ -112,7 +162,8 @@ el_status el_train_round(const el_train_ctx *ctx, const el_train_config *c, cons
         const uint32_t width = c->batch < n ? c->batch : n;
         uint32_t k;
         for (k = 0; k < c->local_steps; k++) {
-            res->loss = run_step(ctx, c, grid, rng, (k * (uint32_t)c->batch) % n, n, width);
+            res->loss = run_step(ctx, c, grid, rng, (k * (uint32_t)c->batch) % n, n, width,
+                                 k + 1u == c->local_steps, &total);
             res->steps++;
         }
     } else {
@@ -120,21 +171,13 @@ el_status el_train_round(const el_train_ctx *ctx, const el_train_config *c, cons
         for (e = 0; e < c->epochs; e++) {
             for (start = 0; start < n; start += c->batch) {
                 const uint32_t width = n - start < c->batch ? n - start : c->batch;
-                res->loss = run_step(ctx, c, grid, rng, start, 0, width);
+                res->loss = run_step(ctx, c, grid, rng, start, 0, width, e + 1u == c->epochs && start + width >= n,
+                                     &total);
                 res->steps++;
             }
         }
     }
-
-    if (grid != NULL && c->noise_mode == EL_NOISE_EVERY_STEP) { /* DP-SGD: the steps released, d follows */
-        for (i = 0; i < p; i++) {
-            ctx->delta[i] = ctx->theta[i] - ctx->theta0[i];
-        }
-    }
-    for (t = 0; t < 2u * h->layers; t++) { /* per tensor, then summed: as the oracle's global norm */
-        total += el_sum_squares_f32(ctx->delta + h->offset[t], h->size[t]);
-    }
-    norm = sqrtf(total);
+    norm = sqrtf(total); /* ||d|| from the last step's pass (DP-SGD: d = theta_end - theta_0 there too) */
     res->pre_clip_norm = norm;
     res->norm_ok = 1;
     if (grid != NULL) {
