@@ -71,15 +71,13 @@ static inline int el_clz64(uint64_t x)
  */
 static inline int32_t el_srdhm(int32_t a, int32_t b)
 {
-    int64_t ab;
-    int64_t nudge;
     if (a == b && a == INT32_MIN) {
         return INT32_MAX;
     }
-    ab = (int64_t)a * (int64_t)b;
-    nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
-    /* C99 division truncates toward zero, as gemmlowp's. */
-    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+    /* gemmlowp adds 2^30 (ab >= 0) or 1 - 2^30 (ab < 0) and divides by 2^31, truncating. For ab < 0 that is
+     * ceil((ab + 1 - 2^30) / 2^31) = floor((ab + 2^30) / 2^31), so both cases are one arithmetic shift
+     * (no 64-bit division). */
+    return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);
 }
 
 /**

@@ -21,20 +21,25 @@ el_status el_maxpool_s8(const el_pool_params *params,
                 const int32_t x0 = ox * params->stride_w - params->pad_w;
                 const int32_t fx_start = x0 < 0 ? -x0 : 0;
                 const int32_t fx_end = params->filter_w < in_w - x0 ? params->filter_w : in_w - x0;
+                int8_t *out_px = output + (((uint32_t)b * (uint32_t)out_dims->h + (uint32_t)oy) * (uint32_t)out_dims->w
+                                           + (uint32_t)ox) * (uint32_t)depth;
+                /* the running maximum of every channel lives in the output pixel (-128 if no position) */
                 for (c = 0; c < depth; c++) {
-                    int32_t max = -128;
-                    for (fy = fy_start; fy < fy_end; fy++) {
-                        const uint32_t row = ((uint32_t)b * (uint32_t)in_h + (uint32_t)(y0 + fy)) * (uint32_t)in_w;
-                        for (fx = fx_start; fx < fx_end; fx++) {
-                            const int32_t v = input[(row + (uint32_t)(x0 + fx)) * (uint32_t)depth + (uint32_t)c];
-                            if (v > max) {
-                                max = v;
+                    out_px[c] = -128;
+                }
+                for (fy = fy_start; fy < fy_end; fy++) {
+                    const uint32_t row = ((uint32_t)b * (uint32_t)in_h + (uint32_t)(y0 + fy)) * (uint32_t)in_w;
+                    for (fx = fx_start; fx < fx_end; fx++) {
+                        const int8_t *in_px = input + (row + (uint32_t)(x0 + fx)) * (uint32_t)depth;
+                        for (c = 0; c < depth; c++) {
+                            if (in_px[c] > out_px[c]) {
+                                out_px[c] = in_px[c];
                             }
                         }
                     }
-                    output[(((uint32_t)b * (uint32_t)out_dims->h + (uint32_t)oy) * (uint32_t)out_dims->w
-                            + (uint32_t)ox) * (uint32_t)depth + (uint32_t)c] =
-                        (int8_t)el_clamp(max, params->act_min, params->act_max);
+                }
+                for (c = 0; c < depth; c++) {
+                    out_px[c] = (int8_t)el_clamp(out_px[c], params->act_min, params->act_max);
                 }
             }
         }

@@ -8,6 +8,8 @@ el_status el_mean_s8(const int8_t *input, const int32_t *dims, int rank, uint32_
 {
     int32_t outer_ext[4], inner_ext[4], stride[4];
     int32_t i[4], j[4];
+    int32_t r_ext[4], r_str[4]; /* the reduced axes, innermost last */
+    int nr;
     int64_t count = 1;
     int k, d;
     uint32_t out_index = 0;
@@ -47,21 +49,37 @@ el_status el_mean_s8(const int8_t *input, const int32_t *dims, int rank, uint32_
     multiplier = (int32_t)((int64_t)((uint64_t)(int64_t)multiplier << k) / count);
     shift -= k;
 
+    /* The reduced axes of extent > 1, innermost last, padded in front to four levels: the innermost one is
+     * walked with a pointer, the others around it. */
+    nr = 3;
+    for (d = 0; d < 4; d++) {
+        r_ext[d] = 1;
+        r_str[d] = 0;
+    }
+    for (d = 3; d >= 0; d--) {
+        if (inner_ext[d] > 1) {
+            r_ext[nr] = inner_ext[d];
+            r_str[nr] = stride[d];
+            nr--;
+        }
+    }
     for (i[0] = 0; i[0] < outer_ext[0]; i[0]++) {
         for (i[1] = 0; i[1] < outer_ext[1]; i[1]++) {
             for (i[2] = 0; i[2] < outer_ext[2]; i[2]++) {
                 for (i[3] = 0; i[3] < outer_ext[3]; i[3]++) {
+                    const int8_t *base = input + (uint32_t)i[0] * (uint32_t)stride[0] + (uint32_t)i[1] * (uint32_t)stride[1]
+                                         + (uint32_t)i[2] * (uint32_t)stride[2] + (uint32_t)i[3];
                     int32_t sum = 0;
                     int32_t acc;
-                    for (j[0] = 0; j[0] < inner_ext[0]; j[0]++) {
-                        for (j[1] = 0; j[1] < inner_ext[1]; j[1]++) {
-                            for (j[2] = 0; j[2] < inner_ext[2]; j[2]++) {
-                                for (j[3] = 0; j[3] < inner_ext[3]; j[3]++) {
-                                    uint32_t off = 0;
-                                    for (d = 0; d < 4; d++) {
-                                        off += (uint32_t)(i[d] + j[d]) * (uint32_t)stride[d];
-                                    }
-                                    sum = el_add_wrap(sum, input[off]);
+                    for (j[0] = 0; j[0] < r_ext[0]; j[0]++) {
+                        for (j[1] = 0; j[1] < r_ext[1]; j[1]++) {
+                            for (j[2] = 0; j[2] < r_ext[2]; j[2]++) {
+                                const int8_t *p = base + (uint32_t)j[0] * (uint32_t)r_str[0]
+                                                  + (uint32_t)j[1] * (uint32_t)r_str[1]
+                                                  + (uint32_t)j[2] * (uint32_t)r_str[2];
+                                for (j[3] = 0; j[3] < r_ext[3]; j[3]++) {
+                                    sum = el_add_wrap(sum, *p);
+                                    p += r_str[3];
                                 }
                             }
                         }
