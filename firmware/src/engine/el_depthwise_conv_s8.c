@@ -1,5 +1,5 @@
-/** @file el_depthwise_conv_s8.c @brief int8 depthwise 2-D convolution, per-channel quantized (see el_kernels.h). */
-#include "el_kernels.h"
+/** @file el_depthwise_conv_s8.c @brief int8 depthwise 2-D convolution, per-channel quantized (see el_kernels.h); the portable reference and the build's choice of path (el_kernel_paths.h). */
+#include "el_kernel_paths.h"
 #include "el_fixedpoint.h"
 
 el_status el_depthwise_conv_s8(const el_conv_params *params, const el_requant *rq,
@@ -7,6 +7,19 @@ el_status el_depthwise_conv_s8(const el_conv_params *params, const el_requant *r
                                const el_dims *filter_dims, const int8_t *filter,
                                const int32_t *bias,
                                const el_dims *out_dims, int8_t *output)
+{
+#if EL_KERNELS_DSP
+    return el_depthwise_conv_s8_dsp(params, rq, in_dims, input, filter_dims, filter, bias, out_dims, output);
+#else
+    return el_depthwise_conv_s8_ref(params, rq, in_dims, input, filter_dims, filter, bias, out_dims, output);
+#endif
+}
+
+el_status el_depthwise_conv_s8_ref(const el_conv_params *params, const el_requant *rq,
+                                   const el_dims *in_dims, const int8_t *input,
+                                   const el_dims *filter_dims, const int8_t *filter,
+                                   const int32_t *bias,
+                                   const el_dims *out_dims, int8_t *output)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
     const int32_t f_h = filter_dims->h, f_w = filter_dims->w;

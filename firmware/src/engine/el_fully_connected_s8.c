@@ -1,11 +1,23 @@
-/** @file el_fully_connected_s8.c @brief int8 fully connected layer (see el_kernels.h). */
-#include "el_kernels.h"
+/** @file el_fully_connected_s8.c @brief int8 fully connected layer (see el_kernels.h); the portable reference and the build's choice of path (el_kernel_paths.h). */
+#include "el_kernel_paths.h"
 #include "el_fixedpoint.h"
 
 el_status el_fully_connected_s8(const el_fc_params *params, const el_requant *rq,
                                 int32_t batches, int32_t accum_depth, int32_t out_depth,
                                 const int8_t *input, const int8_t *weights,
                                 const int32_t *bias, int8_t *output)
+{
+#if EL_KERNELS_DSP
+    return el_fully_connected_s8_dsp(params, rq, batches, accum_depth, out_depth, input, weights, bias, output);
+#else
+    return el_fully_connected_s8_ref(params, rq, batches, accum_depth, out_depth, input, weights, bias, output);
+#endif
+}
+
+el_status el_fully_connected_s8_ref(const el_fc_params *params, const el_requant *rq,
+                                    int32_t batches, int32_t accum_depth, int32_t out_depth,
+                                    const int8_t *input, const int8_t *weights,
+                                    const int32_t *bias, int8_t *output)
 {
     int32_t b, o, d;
     if (batches <= 0 || accum_depth <= 0 || out_depth <= 0) {

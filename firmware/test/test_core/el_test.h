@@ -13,4 +13,7 @@ void el_test_train(void);
 /** The discrete Gaussian sampler, the noise grid and the accountant (test_dp.c). */
 void el_test_dp(void);
 
+/** The DSP kernels against the reference kernels (test_kernels.c). */
+void el_test_kernels(void);
+
 #endif /* EL_TEST_H */
