@@ -3,12 +3,15 @@
  * @brief Loads a model artifact (docs/model-format.md) and runs its int8 graph.
  *
  * No allocation: the caller owns the model struct and the arena. The artifact
- * is untrusted input; el_model_load() bounds every count, offset and size.
+ * is untrusted input; el_model_load() bounds every count, offset and size and
+ * prepares each op once (el_ops.h: its registration checks the op and stores
+ * its parameters typed in el_op.data); el_model_invoke() only calls each op's eval.
  */
 #ifndef EL_MODEL_H
 #define EL_MODEL_H
 
 #include <stdint.h>
+#include "el_kernels.h"
 #include "el_status.h"
 
 #define EL_MAX_TENSORS 64
@@ -28,19 +31,85 @@ typedef struct {
     int32_t zero_point;
 } el_tensor;
 
-/** One op as stored (docs/model-format.md, op record). */
+struct el_model;
+struct el_op;
+
+/** An op's eval: runs its kernel on the model's tensors with the parameters its prepare stored in op->data. */
+typedef el_status (*el_op_eval_fn)(struct el_model *m, const struct el_op *op);
+
+/** FULLY_CONNECTED, prepared: the kernel's arguments but the tensor data. */
 typedef struct {
+    el_fc_params params;
+    el_requant rq;
+    int32_t batches;     /**< output elements / out_depth */
+    int32_t accum_depth; /**< weights dims[1] */
+    int32_t out_depth;   /**< weights dims[0] */
+} el_fc_data;
+
+/** CONV_2D and DEPTHWISE_CONV_2D, prepared; shapes are the tensors' (NHWC). */
+typedef struct {
+    el_conv_params params;
+    el_requant rq;
+} el_conv_data;
+
+/** MEAN, prepared; the input's dims and rank are the tensor's. */
+typedef struct {
+    uint32_t axis_mask;  /**< bit i = reduce over dims[i], only bits < rank */
+    int32_t in_zp;       /**< [-128, 127] */
+    int32_t out_zp;      /**< [-128, 127] */
+    int32_t multiplier;  /**< Q31 of s_in / s_out */
+    int32_t shift;       /**< [-31, 30] */
+} el_mean_data;
+
+/** QUANTIZE, prepared: float32 -> int8 (scale, out_zp of the output) or int8 -> int8 (requantize). */
+typedef struct {
+    uint32_t count;      /**< elements */
+    int32_t from_float;  /**< 1: float32 input */
+    float scale;         /**< float32 input: the output's scale, > 0 */
+    int32_t in_zp;       /**< int8 input: [-128, 127] */
+    int32_t out_zp;      /**< [-128, 127] */
+    int32_t multiplier;  /**< int8 input: Q31 */
+    int32_t shift;       /**< int8 input: [-31, 30] */
+} el_quantize_data;
+
+/** DEQUANTIZE, prepared: the input's quantization. */
+typedef struct {
+    uint32_t count;
+    float scale;
+    int32_t zero_point;
+} el_dequantize_data;
+
+/** SOFTMAX, prepared: rows of the innermost dimension. */
+typedef struct {
+    int32_t outer;            /**< rows */
+    int32_t depth;            /**< innermost dimension */
+    int32_t input_multiplier; /**< >= 0 */
+    int32_t input_left_shift; /**< [0, 30] */
+    int32_t diff_min;         /**< <= 0 */
+} el_softmax_data;
+
+/** An op's parameters as its prepare left them (RESHAPE has none). */
+typedef union {
+    el_fc_data fc;
+    el_conv_data conv;
+    el_pool_params pool;
+    el_mean_data mean;
+    el_quantize_data quantize;
+    el_dequantize_data dequantize;
+    el_softmax_data softmax;
+} el_op_data;
+
+/** One op, prepared at load (docs/model-format.md, op record; el_ops.h, registrations). */
+typedef struct el_op {
     uint8_t opcode;
     uint8_t n_inputs;
-    uint16_t inputs[3];
+    uint16_t inputs[3];  /**< 0xFFFF for an absent input */
     uint16_t output;
-    const int32_t *multiplier; /**< n entries, or NULL */
-    const int32_t *shift;      /**< n entries, or NULL */
-    uint32_t n;
-    int32_t p[15];
+    el_op_eval_fn eval;  /**< the opcode's registered eval */
+    el_op_data data;     /**< filled by the opcode's prepare */
 } el_op;
 
-typedef struct {
+typedef struct el_model {
     const uint8_t *artifact;
     uint32_t artifact_len;
     uint16_t n_tensors, n_ops;
