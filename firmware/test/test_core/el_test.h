@@ -16,4 +16,7 @@ void el_test_dp(void);
 /** The DSP kernels against the reference kernels (test_kernels.c). */
 void el_test_kernels(void);
 
+/** Kernel instruction counts for bench/bench_kernels.py; empty unless built with -DEL_BENCH_KERNELS=1 (bench_kernels.c). */
+void el_bench_kernels(void);
+
 #endif /* EL_TEST_H */

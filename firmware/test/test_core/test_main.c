@@ -383,6 +383,7 @@ int main(void)
     test_rx_offsets();
     el_test_train();
     el_test_kernels();
+    el_bench_kernels();
     if (s_failed == 0) {
         put_str("EL-TEST PASS n=");
         put_u32(s_checks);
