@@ -12,6 +12,7 @@ import struct
 import zlib
 from pathlib import Path
 
+from edgeleak.quantize import op_spec
 from edgeleak.quantize.codegen import TrainingBuffers, training_buffers_c
 
 INPUT_SIZE = 8
@@ -35,8 +36,9 @@ def tiny_artifact() -> bytes:
         _tensor(2, (OUTPUT_SIZE,), True, 32, 16),
         _tensor(1, (1, OUTPUT_SIZE), False, 16, OUTPUT_SIZE, 0.5),
     ])
-    params = [0, 0, -128, 127, INPUT_SIZE, OUTPUT_SIZE] + [0] * 9
-    ops = struct.pack("<BBH3HHII15i", 1, 3, 0, 0, 1, 2, 3, 48, 1, *params)
+    params = op_spec.pack(op_spec.FC, input_offset=0, output_offset=0, act_min=-128, act_max=127,
+                          accum_depth=INPUT_SIZE, out_depth=OUTPUT_SIZE)
+    ops = struct.pack("<BBH3HHII15i", op_spec.OPCODES["FULLY_CONNECTED"], 3, 0, 0, 1, 2, 3, 48, 1, *params)
     n_sections = 3
     body_start = 64 + 12 * n_sections
     sections = []
