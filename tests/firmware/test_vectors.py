@@ -160,3 +160,22 @@ def test_invalid_vectors_are_dropped(lib, vectors):
             assert (ev, s) == (2, v["seq"]), v["name"]  # EL_RX_BAD_CRC
         else:
             assert ev == 0, v["name"]
+
+
+def test_frames_encode_and_decode_in_place(lib, vectors):
+    """The device's writer encodes a packet placed at the end of its frame buffer over itself, and its reader decodes
+    a frame over itself: the bytes are those of the separate-buffer codec for every vector and a worst case."""
+    cases = [bytes.fromhex(v["decoded"]) for v in vectors["cobs"]]
+    cases += [bytes(range(1, 256)) * 4 + bytes(16), bytes(1036), bytes([7]) * 1036]
+    for data in cases:
+        n = len(data)
+        k = n // 254 + 1  # EL_COBS_ENCODED_MAX(n) - n
+        buf = ctypes.create_string_buffer(n + k + 1)
+        ctypes.memmove(ctypes.addressof(buf) + k, data, n)
+        src = ctypes.cast(ctypes.addressof(buf) + k, ctypes.c_char_p)
+        r = lib.el_frame_encode(buf, len(buf), src, n)
+        assert r.status == 0
+        assert buf.raw[:r.len] == _encode(lib, data) + b"\0"
+        enc = buf.raw[:r.len - 1]
+        r = lib.el_cobs_decode(buf, len(buf), buf, len(enc))
+        assert (r.status, buf.raw[:r.len]) == (0, data)

@@ -6,9 +6,12 @@
 #include "app/el_port.h"
 #include "proto/el_packet.h"
 
-static uint8_t s_chunk[EL_PKT_BODY_MAX];
-static uint8_t s_pkt[EL_PKT_MAX];
+/* One buffer for the outgoing frame: the packet sits at its end, the chunk being filled is the packet's body in
+   place, and the frame is COBS-encoded over the packet from the front (el_frame_encode allows it when the packet
+   starts at least EL_COBS_ENCODED_MAX(n) - n bytes in; the 0x00 delimiter takes the last byte). */
 static uint8_t s_frame[EL_FRAME_MAX];
+static uint8_t *const s_pkt = s_frame + (EL_FRAME_MAX - 1u - EL_PKT_MAX);
+static uint8_t *const s_chunk = s_frame + (EL_FRAME_MAX - 1u - EL_PKT_MAX) + EL_PKT_HEADER_LEN;
 
 /* The reply to the request being handled, when it is one small message (ACK, ERROR): a retransmission of the
    request gets it again without being executed twice. */
@@ -34,7 +37,7 @@ static void emit(el_tx *t, int more)
     p.body = s_chunk;
     t->done += (uint32_t)t->fill;
     t->fill = 0;
-    if (el_pkt_write(s_pkt, sizeof(s_pkt), &p, &written) != EL_PKT_OK) {
+    if (el_pkt_write(s_pkt, EL_PKT_MAX, &p, &written) != EL_PKT_OK) {
         return;
     }
     r = el_frame_encode(s_frame, sizeof(s_frame), s_pkt, written);

@@ -38,10 +38,13 @@ typedef struct {
     el_cobs_status status;
 } el_cobs_result;
 
-/** Encode src[0..src_len) into dst. Needs dst_len >= EL_COBS_ENCODED_MAX(src_len) in the worst case. */
+/** Encode src[0..src_len) into dst. Needs dst_len >= EL_COBS_ENCODED_MAX(src_len) in the worst case.
+    In place: src may start k >= EL_COBS_ENCODED_MAX(src_len) - src_len bytes into dst (the encoding, front to
+    back, writes at most k - 1 bytes ahead of the bytes it has read). */
 el_cobs_result el_cobs_encode(uint8_t *dst, size_t dst_len, const uint8_t *src, size_t src_len);
 
-/** Decode src[0..src_len) (no delimiter) into dst. The result is at most src_len - 1 bytes. */
+/** Decode src[0..src_len) (no delimiter) into dst. The result is at most src_len - 1 bytes. dst may be src
+    (decoding in place: every byte is written behind the byte read). */
 el_cobs_result el_cobs_decode(uint8_t *dst, size_t dst_len, const uint8_t *src, size_t src_len);
 
 #ifdef __cplusplus

@@ -53,7 +53,7 @@ el_pkt_status el_pkt_write(uint8_t *dst, size_t dst_len, const el_pkt *p, size_t
     dst[3] = 0;
     el_put_u16(dst + 4, p->seq);
     el_put_u16(dst + 6, p->len);
-    if (p->len != 0) {
+    if (p->len != 0 && p->body != dst + EL_PKT_HEADER_LEN) { /* a body already in place stays */
         memcpy(dst + EL_PKT_HEADER_LEN, p->body, p->len);
     }
     el_put_u32(dst + EL_PKT_HEADER_LEN + p->len, el_crc32(0, dst, (uint32_t)(EL_PKT_HEADER_LEN + p->len)));

@@ -79,10 +79,12 @@ typedef struct {
  */
 el_pkt_status el_pkt_parse(const uint8_t *buf, size_t len, el_pkt *out);
 
-/** Serialise *p (header, body, CRC) into dst; *written gets 12 + p->len. */
+/** Serialise *p (header, body, CRC) into dst; *written gets 12 + p->len. p->body may already be in place at
+    dst + EL_PKT_HEADER_LEN (then it is not copied); it must not overlap dst otherwise. */
 el_pkt_status el_pkt_write(uint8_t *dst, size_t dst_len, const el_pkt *p, size_t *written);
 
-/** COBS-encode pkt[0..pkt_len) into dst and append the 0x00 delimiter. */
+/** COBS-encode pkt[0..pkt_len) into dst and append the 0x00 delimiter. pkt may lie inside dst from
+    dst + EL_COBS_ENCODED_MAX(pkt_len) - pkt_len on (encoding in place, as el_cobs_encode). */
 el_cobs_result el_frame_encode(uint8_t *dst, size_t dst_len, const uint8_t *pkt, size_t pkt_len);
 
 static inline uint16_t el_get_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }

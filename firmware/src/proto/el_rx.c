@@ -157,15 +157,15 @@ el_rx_event el_rx_feed(el_rx *rx, uint8_t byte, el_rx_msg *msg)
     if (n == 0) {
         return EL_RX_NONE; /* empty frame: idle line or resync */
     }
-    d = el_cobs_decode(rx->pkt, sizeof(rx->pkt), rx->frame, n);
+    d = el_cobs_decode(rx->frame, EL_PKT_MAX, rx->frame, n); /* in place: the packet replaces its frame */
     if (d.status != EL_COBS_OK) {
         rx->frames_dropped++;
         return EL_RX_NONE;
     }
-    s = el_pkt_parse(rx->pkt, d.len, &p);
+    s = el_pkt_parse(rx->frame, d.len, &p);
     if (s == EL_PKT_ERR_CRC) {
-        msg->type = rx->pkt[1];
-        msg->seq = el_get_u16(rx->pkt + 4);
+        msg->type = rx->frame[1];
+        msg->seq = el_get_u16(rx->frame + 4);
         msg->len = 0;
         msg->body = NULL;
         return EL_RX_BAD_CRC;

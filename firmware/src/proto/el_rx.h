@@ -46,10 +46,9 @@ typedef struct {
 enum { EL_RX_IDLE = 0, EL_RX_ACTIVE, EL_RX_DISCARD };
 
 typedef struct {
-    uint8_t frame[EL_FRAME_MAX];  /**< encoded bytes of the frame being received */
+    uint8_t frame[EL_FRAME_MAX];  /**< encoded bytes of the frame being received; at its end, decoded in place */
     size_t frame_len;
     uint8_t frame_overflow;       /**< set: skip bytes up to the next 0x00 */
-    uint8_t pkt[EL_PKT_MAX];      /**< decoded packet */
     uint8_t *buf;                 /**< default message buffer */
     size_t cap;
     uint8_t route_type;           /**< messages of this type go to route_buf (0: none) */
