@@ -6,7 +6,7 @@
 Targets (sources in firmware/fuzz/, seeds and dictionaries from edgeleak.firmware.fuzz_corpus):
 
 - ``link``: every byte a server can send, through COBS, CRC, chunk reassembly and every message handler, into
-  the device core with a trainable model compiled in (a testing build: host seeds accepted; a 293-parameter head);
+  the device core with a trainable model compiled in (a testing build: host seeds accepted; a 239-parameter head);
 - ``link_floor``: the same in a build with a privacy floor (``EL_FLOOR_EPSILON=8``, not a testing build) and a
   1,157-parameter head, whose weights are larger than the 4 KB message buffer;
 - ``model``: the model artifact loader, and the kernels on every artifact it accepts.
@@ -35,7 +35,7 @@ FUZZ_DIR = FIRMWARE_DIR / "fuzz"
 
 CFLAGS = ("-std=c99", "-g", "-O1", "-fno-omit-frame-pointer", "-fsanitize=fuzzer,address,undefined",
           "-fno-sanitize-recover=all", "-Wall", "-Wextra")
-LINK_DEFINES = {"EL_BOARD_NAME": '"fuzz"', "EL_FW_VERSION": '"0.1.0"', "EL_MSG_MAX": "4096"}
+LINK_DEFINES = {"EL_BOARD_NAME": '"fuzz"', "EL_FW_VERSION": '"0.1.0"'}
 
 WRAP_CRC = ("-Wl,--wrap=el_crc32",)
 """The core's bitwise CRC-32 replaced by a table over the same bytes (el_fuzz_crc32.c); fuzz_link.c also remembers
@@ -71,13 +71,13 @@ class FuzzTarget:
 
 
 TARGETS = {
-    # P = 293: messages are joined into the 4 KB buffer. The compute cap (example-parameter products per round)
-    # also bounds the discrete Gaussian draws of a DP-SGD round, most of a noisy round's time: 4,096 keeps a round
-    # within a few milliseconds (13 examples of 293 parameters).
+    # P = 239: 4 P bytes are less than a chunk, so messages are joined into the generated 4 KB link buffer. The
+    # compute cap (example-parameter products per round) also bounds the discrete Gaussian draws of a DP-SGD round,
+    # most of a noisy round's time: 4,096 keeps a round within a few milliseconds (17 examples of 239 parameters).
     "link": FuzzTarget("link", "fuzz_link.c", ("app", "proto", "engine", "train"), (),
                        tuple({**LINK_DEFINES, "EL_TESTING_BUILD": "1", "EL_MAX_ROUND_WORK": "4096"}.items()),
-                       8192, (16,), WRAP_CRC, LINK_NO_CMP_TRACING),
-    # P = 1,157: 4 P bytes exceed the 4 KB buffer, so messages are joined into theta (LOAD_WEIGHTS' path); a floor
+                       8192, (13,), WRAP_CRC, LINK_NO_CMP_TRACING),
+    # P = 1,157: 4 P bytes hold every message, so messages are joined into theta (LOAD_WEIGHTS' path); a floor
     # of epsilon 8, so every release is noisy and charged to the budget
     "link_floor": FuzzTarget("link_floor", "fuzz_link.c", ("app", "proto", "engine", "train"), (),
                              tuple({**LINK_DEFINES, "EL_FLOOR_EPSILON": "8", "EL_TESTING_BUILD": "0",

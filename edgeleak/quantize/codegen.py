@@ -1,5 +1,6 @@
 """Emit the model artifact as a C source file the firmware links, with the buffers sized from it:
-the model arena, and the on-device training buffers (docs/training.md) sized from the HEAD section."""
+the model arena, the on-device training buffers (docs/training.md) sized from the HEAD section, and the
+link buffer for received messages when the head's weights cannot be it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ MAX_SAMPLES = 32
 
 TENSOR_RECORD_SIZE = 48
 NO_TENSOR = 0xFFFF
+LINK_BUFFER_BYTES = 4096
+"""The link buffer of a model whose head's weights cannot serve as one (docs/protocol.md, firmware/README.md)."""
+CHUNK_BYTES = 1024
+SAMPLE_HEAD_BYTES = 4
 
 
 @dataclass(frozen=True)
@@ -24,11 +29,26 @@ class TrainingBuffers:
     act_floats: int
     sample_bytes: int
     max_samples: int = MAX_SAMPLES
+    input_bytes: int = 0
+
+    @property
+    def link_bytes(self) -> int:
+        """The link buffer apart from theta: 0 when theta's 4 P bytes hold every message but INFER (LOAD_WEIGHTS,
+        a SAMPLE of the model's input, a chunk's worth of anything else), else LINK_BUFFER_BYTES."""
+        need = max(CHUNK_BYTES, SAMPLE_HEAD_BYTES + self.input_bytes)
+        return 0 if self.params > 0 and 4 * self.params >= need else LINK_BUFFER_BYTES
 
     @property
     def ram_bytes(self) -> int:
-        """theta, theta_0, delta, velocity (4 P floats), activations, samples and labels."""
-        return 4 * (4 * self.params + self.act_floats) + self.max_samples * (self.sample_bytes + 1)
+        """theta, theta_0, delta, velocity (4 P floats), activations, samples and labels, the link buffer."""
+        return (4 * (4 * self.params + self.act_floats) + self.max_samples * (self.sample_bytes + 1)
+                + self.link_bytes)
+
+
+def _tensor_record(header, index: int) -> int:
+    """Byte offset of tensor ``index``'s record in the artifact's TENS section."""
+    tens_off, _ = header.sections["TENS"]
+    return tens_off + TENSOR_RECORD_SIZE * index
 
 
 def training_buffers(artifact: bytes) -> TrainingBuffers:
@@ -42,13 +62,14 @@ def training_buffers(artifact: bytes) -> TrainingBuffers:
     params = sum(n_in * n_out + n_out for n_in, n_out in shapes)
     act = sum(n_in + n_out for n_in, n_out in shapes)
     cut = header.input_tensor if header.cut_tensor == NO_TENSOR else header.cut_tensor
-    tens_off, _ = header.sections["TENS"]
-    (cut_bytes,) = struct.unpack_from("<I", artifact, tens_off + TENSOR_RECORD_SIZE * cut + 24)
-    return TrainingBuffers(params, act, cut_bytes)
+    (cut_bytes,) = struct.unpack_from("<I", artifact, _tensor_record(header, cut) + 24)
+    (input_bytes,) = struct.unpack_from("<I", artifact, _tensor_record(header, header.input_tensor) + 24)
+    return TrainingBuffers(params, act, cut_bytes, input_bytes=input_bytes)
+
 
 
 def training_buffers_c(buffers: TrainingBuffers) -> list[str]:
-    """C definitions of the ``el_train_*`` symbols (firmware/src/app/el_model_data.h)."""
+    """C definitions of the ``el_train_*`` and ``el_link_buffer*`` symbols (firmware/src/app/el_model_data.h)."""
     p = max(buffers.params, 1)  # C has no zero-length arrays; the lengths say 0
     act = max(buffers.act_floats, 1)
     store = max(buffers.max_samples * buffers.sample_bytes, 1)
@@ -66,6 +87,8 @@ def training_buffers_c(buffers: TrainingBuffers) -> list[str]:
         f"const uint32_t el_train_act_len = {buffers.act_floats}u;",
         f"const uint32_t el_train_sample_bytes = {buffers.sample_bytes}u;",
         f"const uint32_t el_train_max_samples = {buffers.max_samples}u;",
+        f"uint8_t el_link_buffer[{max(buffers.link_bytes, 1)}];",
+        f"const uint32_t el_link_buffer_len = {buffers.link_bytes}u;",
     ]
 
 

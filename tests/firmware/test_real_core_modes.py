@@ -21,7 +21,7 @@ SRC = FIRMWARE / "src"
 CORE_DIRS = ("app", "proto", "engine", "train")  # platformio.ini [common] src_core
 
 WARNINGS = ["-Wall", "-Wextra", "-Wvla", "-Werror"]
-DEFINES = ["-DEL_FW_VERSION=\"0.1.0\"", "-DEL_MSG_MAX=4096"]
+DEFINES = ["-DEL_FW_VERSION=\"0.1.0\""]
 
 # env -> (C compiler, C++ compiler, C mode, C++ mode, target flags as the env's build really passes them)
 REAL_CORES = {

@@ -24,8 +24,7 @@
 static el_model s_model;
 static el_status s_model_status = EL_ERR_ARG;
 static el_rx s_rx;
-static uint8_t s_msg[EL_MSG_MAX];
-static size_t s_msg_cap = EL_MSG_MAX; /* the link buffer in use: s_msg, or theta when larger */
+static size_t s_msg_cap; /* the link buffer in use: theta when the generator sized none apart, or el_link_buffer */
 static uint32_t s_inferences;
 
 static void send_msg(uint8_t type, uint16_t seq, const uint8_t *head, size_t head_len, const uint8_t *data,
@@ -191,16 +190,17 @@ void el_app_init(void)
                                    el_model_arena_len);
     el_app_train_init(model_ok() ? &s_model : NULL);
     {
-        /* every message but INFER is joined into s_msg, or into the training weights theta when they
-           are larger (theta is scratch between rounds; LOAD_WEIGHTS needs 4 P bytes) */
+        /* every message but INFER is joined into the training weights theta (scratch between rounds; LOAD_WEIGHTS
+           needs 4 P bytes) when they are at least the generated link buffer, else into that buffer (0 bytes when the
+           generator found theta large enough: a head the firmware cannot train then takes empty messages only) */
         size_t cap = 0;
         uint8_t *big = el_app_train_link_buffer(&cap);
-        if (big != NULL && cap > sizeof(s_msg)) {
+        if (big != NULL && cap >= el_link_buffer_len) {
             el_rx_init(&s_rx, big, cap);
             s_msg_cap = cap;
         } else {
-            el_rx_init(&s_rx, s_msg, sizeof(s_msg));
-            s_msg_cap = sizeof(s_msg);
+            el_rx_init(&s_rx, el_link_buffer, el_link_buffer_len);
+            s_msg_cap = el_link_buffer_len;
         }
     }
     if (model_ok()) {

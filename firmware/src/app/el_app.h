@@ -14,10 +14,6 @@
 extern "C" {
 #endif
 
-#ifndef EL_MSG_MAX
-#define EL_MSG_MAX 4096 /**< message buffer (bytes) for every message type but INFER */
-#endif
-
 /** Load the model and reset the link state. Call again after a soft reset. */
 void el_app_init(void);
 

@@ -30,6 +30,12 @@ extern const uint32_t el_train_act_len;
 extern const uint32_t el_train_sample_bytes; /**< cut tensor bytes (the input's when the whole network is the head) */
 extern const uint32_t el_train_max_samples;  /**< EL_MAX_SAMPLES of the generator, 32 */
 
+/* The link buffer every message but INFER is joined into when theta cannot be (docs/protocol.md): 0 bytes when
+ * theta's 4 P bytes hold LOAD_WEIGHTS, a SAMPLE of the model's input and a full chunk, else 4096 (one element
+ * when 0). */
+extern uint8_t el_link_buffer[];
+extern const uint32_t el_link_buffer_len;
+
 #ifdef __cplusplus
 }
 #endif
