@@ -3,7 +3,7 @@ while training, instructions per training sample under QEMU -icount shift=0, the
 round adds (discrete Gaussian sampler, grid rounding and the privacy accountant), and UPDATE bytes on
 the wire versus payload for each encoding. Built as a testing build, the only kind that reports ticks.
 
-    .venv/bin/python bench/bench_training.py [--board mps2-an386] [--samples 8]
+    .venv/bin/python bench/bench_training.py [--board mps2-an386] [--samples 8] [--no-momentum]
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ ENCODINGS = [("float32", Encoding.FLOAT32, Sparsify.NONE), ("float16", Encoding.
              ("int8 top-10%", Encoding.INT8, Sparsify.TOP_K)]
 
 
-def measure(model_dir: Path, board_name: str, samples: int) -> list[str]:
+def measure(model_dir: Path, board_name: str, samples: int, no_momentum: bool = False) -> list[str]:
     board = load_boards().get(board_name)
     data = load_dataset("basic_motions")
     model = load_model_dir(model_dir)
-    testing = ("-DEL_TESTING_BUILD=1",)
+    testing = ("-DEL_TESTING_BUILD=1",) + (("-DEL_TRAIN_NO_MOMENTUM=1",) if no_momentum else ())
     build, _ = build_for_model(board, model_dir, flags=testing)
     inputs = model.quantize(data.x_train[:samples])
     lines = []
@@ -71,12 +71,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--board", default="mps2-an386")
     parser.add_argument("--samples", type=int, default=8)
+    parser.add_argument("--no-momentum", action="store_true", help="a build without momentum (EL_TRAIN_NO_MOMENTUM)")
     args = parser.parse_args()
     data = load_dataset("basic_motions")
     with tempfile.TemporaryDirectory() as out:
         for name in ("imu_cnn", "mlp"):
             quantize_zoo_model(data, name, Path(out) / name)
-            print("\n".join(measure(Path(out) / name, args.board, args.samples)))
+            print("\n".join(measure(Path(out) / name, args.board, args.samples, args.no_momentum)))
 
 
 if __name__ == "__main__":

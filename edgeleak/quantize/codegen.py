@@ -30,6 +30,13 @@ class TrainingBuffers:
     sample_bytes: int
     max_samples: int = MAX_SAMPLES
     input_bytes: int = 0
+    first_in: int = 0  # in_0, the head's input features
+
+    @property
+    def factor_floats(self) -> int:
+        """Per-example factors of a build without momentum (EL_TRAIN_NO_MOMENTUM): per sample a clip coefficient,
+        a_1 .. a_{L-1} and delta_0 .. delta_{L-1} (a_0 comes again from the stored sample)."""
+        return self.max_samples * (1 + self.act_floats - self.first_in) if self.params else 0
 
     @property
     def link_bytes(self) -> int:
@@ -40,7 +47,8 @@ class TrainingBuffers:
 
     @property
     def ram_bytes(self) -> int:
-        """theta, theta_0, delta, velocity (4 P floats), activations, samples and labels, the link buffer."""
+        """theta, theta_0, delta, velocity (4 P floats), activations, samples and labels, the link buffer (a build
+        with momentum)."""
         return (4 * (4 * self.params + self.act_floats) + self.max_samples * (self.sample_bytes + 1)
                 + self.link_bytes)
 
@@ -64,7 +72,7 @@ def training_buffers(artifact: bytes) -> TrainingBuffers:
     cut = header.input_tensor if header.cut_tensor == NO_TENSOR else header.cut_tensor
     (cut_bytes,) = struct.unpack_from("<I", artifact, _tensor_record(header, cut) + 24)
     (input_bytes,) = struct.unpack_from("<I", artifact, _tensor_record(header, header.input_tensor) + 24)
-    return TrainingBuffers(params, act, cut_bytes, input_bytes=input_bytes)
+    return TrainingBuffers(params, act, cut_bytes, input_bytes=input_bytes, first_in=shapes[0][0])
 
 
 
@@ -79,7 +87,17 @@ def training_buffers_c(buffers: TrainingBuffers) -> list[str]:
         f"__attribute__((aligned(8))) float el_train_theta[{p}];",
         f"__attribute__((aligned(8))) float el_train_theta0[{p}];",
         f"__attribute__((aligned(8))) float el_train_delta[{p}];",
+        "#if defined(EL_TRAIN_NO_MOMENTUM) && EL_TRAIN_NO_MOMENTUM /* mu = 0 only: per-example factors, no v */",
+        "__attribute__((aligned(8))) float el_train_velocity[1];",
+        "const uint32_t el_train_velocity_len = 0u;",
+        f"__attribute__((aligned(8))) float el_train_factors[{max(buffers.factor_floats, 1)}];",
+        f"const uint32_t el_train_factors_len = {buffers.factor_floats}u;",
+        "#else",
         f"__attribute__((aligned(8))) float el_train_velocity[{p}];",
+        f"const uint32_t el_train_velocity_len = {buffers.params}u;",
+        "__attribute__((aligned(8))) float el_train_factors[1];",
+        "const uint32_t el_train_factors_len = 0u;",
+        "#endif",
         f"__attribute__((aligned(8))) float el_train_act[{act}];",
         f"int8_t el_train_samples[{store}];",
         f"uint8_t el_train_labels[{buffers.max_samples}];",

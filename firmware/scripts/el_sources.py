@@ -44,7 +44,7 @@ if not is_test:
 # The training loop's hot kernels (per parameter, per example) build at -O2, the rest of the image at the
 # platform's -Os: a later -O flag wins on GCC's command line.
 HOT_TRAIN = ("el_dense_forward_f32", "el_dense_backward_f32", "el_dense_grad_accumulate_f32", "el_dense_grad_start_f32",
-             "el_train_round")
+             "el_train_round", "el_train_step_factored")
 
 
 def _hot_o2(node):

@@ -90,7 +90,10 @@ void el_app_train_init(el_model *m)
     if (el_tstate.head.params != el_train_params_len || el_tstate.head.act_len > el_train_act_len
         || !find_backbone(m, &el_tstate.backbone_ops, &el_tstate.cut) || el_tstate.cut->type != 1u
         || el_tstate.cut->size != el_tstate.head.in[0] || el_tstate.cut->size > el_train_sample_bytes || el_train_max_samples == 0u
-        || el_train_max_samples > 0xFFFFu) {
+        || el_train_max_samples > 0xFFFFu
+        || (el_train_velocity_len != el_tstate.head.params /* else a build without momentum, with its factors */
+            && (el_train_velocity_len != 0u
+                || el_train_factors_len < el_train_max_samples * (1u + el_tstate.head.act_len - el_tstate.head.in[0])))) {
         return;
     }
     el_f32_from_le(el_train_theta0, m->head + el_tstate.head.data_offset, el_tstate.head.params);
@@ -152,7 +155,8 @@ static void forget_samples(void)
         wipe(el_train_samples, (size_t)el_train_max_samples * el_train_sample_bytes);
         wipe(el_train_labels, el_train_max_samples);
         wipe(el_train_delta, (size_t)el_tstate.head.params * sizeof(float));
-        wipe(el_train_velocity, (size_t)el_tstate.head.params * sizeof(float));
+        wipe(el_train_velocity, (size_t)el_train_velocity_len * sizeof(float));
+        wipe(el_train_factors, (size_t)el_train_factors_len * sizeof(float));
         wipe(el_train_theta, (size_t)el_tstate.head.params * sizeof(float));
         wipe(el_train_act, (size_t)el_tstate.head.act_len * sizeof(float));
     }
@@ -183,6 +187,10 @@ static void on_configure(uint16_t seq, const uint8_t *body, size_t len)
             el_tx_error(seq, EL_E_CONFIG, "noise multiplier and clip norm do not fit the noise grid");
             return;
         }
+    }
+    if (st == EL_CFG_OK && el_tstate.trainable && el_train_velocity_len == 0u && c.momentum != 0.0f) {
+        el_tx_error(seq, EL_E_CONFIG, "this build trains without momentum (EL_TRAIN_NO_MOMENTUM)");
+        return;
     }
     if (st == EL_CFG_RANGE) {
         el_tx_error(seq, EL_E_CONFIG, "configuration value out of range");
@@ -293,7 +301,8 @@ static void on_train(uint16_t seq, size_t len)
     ctx.theta = el_train_theta;
     ctx.theta0 = el_train_theta0;
     ctx.delta = el_train_delta;
-    ctx.velocity = el_train_velocity;
+    ctx.velocity = el_train_velocity_len != 0u ? el_train_velocity : NULL;
+    ctx.factors = el_train_factors;
     ctx.act = el_train_act;
     ctx.samples = el_train_samples;
     ctx.sample_stride = el_train_sample_bytes;

@@ -5,7 +5,8 @@
  *
  * Build flags (docs/training.md, "The privacy floor and the budget"): EL_FLOOR_EPSILON (epsilon_max of the
  * budget, 0 or absent = no floor), EL_FLOOR_DELTA (default 1e-5), EL_MAX_ROUND_WORK (default 2^27),
- * EL_TESTING_BUILD (0/1: seeds accepted, loss/norm/ticks reported).
+ * EL_TESTING_BUILD (0/1: seeds accepted, loss/norm/ticks reported). EL_TRAIN_NO_MOMENTUM (0/1, read by the generated
+ * model file): no momentum buffer, CONFIGURE refuses mu != 0 (E_CONFIG), steps need no P-float gradient buffer.
  */
 #ifndef EL_APP_TRAIN_H
 #define EL_APP_TRAIN_H

@@ -21,7 +21,10 @@ extern const uint32_t el_model_arena_len;
 extern float el_train_theta[];              /**< [P] working weights; between messages also the link buffer */
 extern float el_train_theta0[];             /**< [P] global weights (LOAD_WEIGHTS or the artifact's head) */
 extern float el_train_delta[];              /**< [P] the update d */
-extern float el_train_velocity[];           /**< [P] momentum v */
+extern float el_train_velocity[];           /**< [el_train_velocity_len] momentum v */
+extern const uint32_t el_train_velocity_len; /**< P, or 0 in a build without momentum (EL_TRAIN_NO_MOMENTUM) */
+extern float el_train_factors[];            /**< [el_train_factors_len] per-example factors without momentum */
+extern const uint32_t el_train_factors_len;  /**< max_samples (1 + act_len - in_0) without momentum, else 0 */
 extern float el_train_act[];                /**< [act_len] activations and deltas: sum in_l + sum out_l */
 extern int8_t el_train_samples[];           /**< [max_samples][sample_bytes] int8 cut tensors */
 extern uint8_t el_train_labels[];           /**< [max_samples] */

@@ -57,6 +57,15 @@ float el_softmax_xent_f32(float *z, uint16_t n, uint16_t label);
 /** sum of v[i]^2 over n, float32 with Kahan compensation. */
 float el_sum_squares_f32(const float *v, uint32_t n);
 
+/** *sum += v^2 with Kahan compensation *comp, as el_sum_squares_f32 does element by element. */
+static inline void el_kahan_add_sq(float v, float *sum, float *comp)
+{
+    const float y = v * v - *comp;
+    const float t = *sum + y;
+    *comp = (t - *sum) - y;
+    *sum = t;
+}
+
 /** The clipping factor min(1, C / norm): 1 when norm <= C or norm == 0, else C / norm. */
 float el_clip_scale_f32(float norm, float clip);
 

@@ -6,6 +6,7 @@
 
 #include "train/el_grid_noise.h"
 #include "train/el_train_kernels.h"
+#include "train/el_train_step_factored.h"
 
 static void load_features(const el_train_ctx *ctx, uint32_t sample, float *x)
 {
@@ -15,15 +16,6 @@ static void load_features(const el_train_ctx *ctx, uint32_t sample, float *x)
     for (k = 0; k < n; k++) {
         x[k] = (float)((int32_t)q[k] - ctx->feat_zero) * ctx->feat_scale;
     }
-}
-
-/* sum += v^2 with Kahan compensation, as el_sum_squares_f32 */
-static void kahan_add(float v, float *sum, float *comp)
-{
-    const float y = v * v - *comp;
-    const float t = *sum + y;
-    *comp = (t - *sum) - y;
-    *sum = t;
 }
 
 /* The step's update, fused with what follows it: theta += u and d += u (or, in DP-SGD, v <- mu v + sum / B',
@@ -43,7 +35,12 @@ static float apply_step(const el_train_ctx *ctx, const el_train_config *c, int d
         const uint32_t end = h->offset[t] + h->size[t];
         float sum = 0.0f, comp = 0.0f;
         i = h->offset[t];
-        if (dpsgd) { /* d holds the step's noisy sum */
+        if (dpsgd && v == NULL) { /* no momentum: v <- 0 v + sum / B' is sum / B' */
+            for (; i < end; i++) {
+                theta[i] += -(lr * (d[i] * inv_count));
+                d[i] = theta[i] - ctx->theta0[i];
+            }
+        } else if (dpsgd) { /* d holds the step's noisy sum */
             for (; i < end; i++) {
                 const float m = mu * v[i];
                 v[i] = m + d[i] * inv_count;
@@ -55,7 +52,7 @@ static float apply_step(const el_train_ctx *ctx, const el_train_config *c, int d
                 const float u = -(lr * v[i]);
                 theta[i] += u;
                 d[i] += u;
-                kahan_add(d[i], &sum, &comp);
+                el_kahan_add_sq(d[i], &sum, &comp);
             }
         } else {
             for (; i < end; i++) {
@@ -66,7 +63,7 @@ static float apply_step(const el_train_ctx *ctx, const el_train_config *c, int d
         }
         if (last && dpsgd) {
             for (i = h->offset[t]; i < end; i++) {
-                kahan_add(d[i], &sum, &comp);
+                el_kahan_add_sq(d[i], &sum, &comp);
             }
         }
         total += sum;
@@ -90,6 +87,9 @@ static float run_step(const el_train_ctx *ctx, const el_train_config *c, const e
     uint32_t j;
     uint16_t l;
 
+    if (!dpsgd && ctx->velocity == NULL) { /* a build without momentum: no gradient buffer */
+        return el_train_step_factored(ctx, c, clip, rng, first, stride_mod, count, last, norm2_out);
+    }
     if (dpsgd) {
         memset(sum, 0, (size_t)p * sizeof(float)); /* holds theta - theta_0 of the previous step */
     }
@@ -147,14 +147,16 @@ el_status el_train_round(const el_train_ctx *ctx, const el_train_config *c, cons
     float total = 0.0f, norm;
 
     if (h == NULL || n == 0u || ctx->theta == NULL || ctx->theta0 == NULL || ctx->delta == NULL
-        || ctx->velocity == NULL || ctx->act == NULL || ctx->samples == NULL || ctx->labels == NULL || c->batch == 0u
-        || ctx->sample_stride < h->in[0]) {
+        || (ctx->velocity == NULL && (ctx->factors == NULL || c->momentum != 0.0f)) || ctx->act == NULL
+        || ctx->samples == NULL || ctx->labels == NULL || c->batch == 0u || ctx->sample_stride < h->in[0]) {
         return EL_ERR_ARG;
     }
     p = h->params;
     memcpy(ctx->theta, ctx->theta0, (size_t)p * sizeof(float));
     memset(ctx->delta, 0, (size_t)p * sizeof(float));
-    memset(ctx->velocity, 0, (size_t)p * sizeof(float));
+    if (ctx->velocity != NULL) {
+        memset(ctx->velocity, 0, (size_t)p * sizeof(float));
+    }
     res->steps = 0;
     res->loss = 0.0f;
 

@@ -32,7 +32,8 @@ typedef struct {
     float *theta;            /**< [P] working weights (scratch outside a round) */
     const float *theta0;     /**< [P] global weights: every round starts here */
     float *delta;            /**< [P] out: the update d after clipping and noise */
-    float *velocity;         /**< [P] momentum v */
+    float *velocity;         /**< [P] momentum v; NULL in a build without momentum (then mu must be 0) */
+    float *factors;          /**< without momentum: [batch][1 + act_len - in_0] per-example factors, else unused */
     float *act;              /**< [head->act_len] activations and deltas (el_head.h layout) */
     const int8_t *samples;   /**< sample i at samples + i * sample_stride: in_0 int8 cut values */
     uint32_t sample_stride;  /**< bytes between samples, >= in_0 */

@@ -1,0 +1,130 @@
+/** @file el_train_step_factored.c @brief An SGD step without momentum and without a P-float gradient buffer. */
+#include "train/el_train_step_factored.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "train/el_train_kernels.h"
+
+/* Feature k of a stored sample: x = (q - z) * s, the expression of the round's feature load. */
+static float feature(const el_train_ctx *ctx, uint32_t sample, uint32_t k)
+{
+    const int8_t *q = ctx->samples + sample * ctx->sample_stride;
+    return (float)((int32_t)q[k] - ctx->feat_zero) * ctx->feat_scale;
+}
+
+/* acc[k] (+)= cj x_k for one example: its layer input a_l (l > 0) or its features (l = 0). */
+static void add_row(float *acc, const el_train_ctx *ctx, uint32_t sample, const float *a, uint32_t n, float cj,
+                    int first)
+{
+    uint32_t k;
+    if (a != NULL) {
+        if (first) {
+            for (k = 0; k < n; k++) {
+                acc[k] = cj * a[k];
+            }
+        } else {
+            for (k = 0; k < n; k++) {
+                acc[k] += cj * a[k];
+            }
+        }
+        return;
+    }
+    {
+        const int8_t *q = ctx->samples + sample * ctx->sample_stride;
+        const int32_t z = ctx->feat_zero;
+        const float s = ctx->feat_scale;
+        if (first) {
+            for (k = 0; k < n; k++) {
+                acc[k] = cj * ((float)((int32_t)q[k] - z) * s); /* the feature, as feature() computes it */
+            }
+        } else {
+            for (k = 0; k < n; k++) {
+                acc[k] += cj * ((float)((int32_t)q[k] - z) * s);
+            }
+        }
+    }
+}
+
+/* Noise (as the round's per-step noise, draws in parameter order), then theta += u, d += u, u = -lr g; with
+   `last`, ||d||^2 accumulates with Kahan compensation. */
+static void apply(const el_train_ctx *ctx, const el_train_config *c, float *g, uint32_t at, uint32_t n,
+                  float inv_count, el_prng *rng, int last, float *sum, float *comp)
+{
+    uint32_t k;
+    if (c->noise_mode == EL_NOISE_EVERY_STEP && c->noise_kind != EL_NOISE_NONE) {
+        el_add_noise_f32(g, n, c->noise_kind, c->noise_mult * c->clip_norm, inv_count, rng);
+    }
+    for (k = 0; k < n; k++) {
+        const float u = -(c->lr * g[k]);
+        ctx->theta[at + k] += u;
+        ctx->delta[at + k] += u;
+        if (last) {
+            el_kahan_add_sq(ctx->delta[at + k], sum, comp);
+        }
+    }
+}
+
+float el_train_step_factored(const el_train_ctx *ctx, const el_train_config *c, float clip, el_prng *rng,
+                             uint32_t first, uint32_t stride_mod, uint32_t count, int last, float *norm2_out)
+{
+    const el_head *h = ctx->head;
+    const uint32_t in0 = h->in[0];
+    const uint32_t stride = 1u + h->act_len - in0;
+    const float inv_count = 1.0f / (float)count;
+    float *const acc = ctx->act; /* free once the batch's factors are kept */
+    uint32_t a_at[EL_HEAD_MAX_LAYERS], d_at[EL_HEAD_MAX_LAYERS];
+    float loss_sum = 0.0f, total = 0.0f;
+    uint32_t j, n, r, at = 1u;
+    uint16_t l;
+
+    for (l = 1; l < h->layers; l++) { /* where a_l and delta_l sit in an example's factors */
+        a_at[l] = at;
+        at += h->in[l];
+    }
+    for (l = 0; l < h->layers; l++) {
+        d_at[l] = at;
+        at += h->out[l];
+    }
+    for (j = 0; j < count; j++) {
+        const uint32_t sample = stride_mod ? (first + j) % stride_mod : first + j;
+        float *slot = ctx->factors + j * stride;
+        float norm2, factor = 1.0f;
+        uint16_t k;
+        for (k = 0; k < in0; k++) {
+            ctx->act[k] = feature(ctx, sample, k);
+        }
+        loss_sum += el_train_example_f32(h, ctx->theta, ctx->act, ctx->labels[sample], &norm2);
+        if (c->clip_mode == EL_CLIP_EXAMPLE) {
+            factor = el_clip_scale_f32(sqrtf(norm2), clip);
+        }
+        slot[0] = factor / (float)count;
+        memcpy(slot + 1, ctx->act + in0, (size_t)(stride - 1u) * sizeof(float)); /* a_1.., delta_0.. */
+    }
+    for (l = 0; l < h->layers; l++) {
+        const uint32_t n_in = h->in[l], n_out = h->out[l];
+        float sum = 0.0f, comp = 0.0f;
+        for (r = 0; r < n_out; r++) { /* W_l row r: sum over the batch of (s_n / B') delta_n[r] a_n, in example order */
+            for (n = 0; n < count; n++) {
+                const float *slot = ctx->factors + n * stride;
+                const uint32_t sample = stride_mod ? (first + n) % stride_mod : first + n;
+                add_row(acc, ctx, sample, l > 0u ? slot + a_at[l] : NULL, n_in, slot[0] * slot[d_at[l] + r], n == 0u);
+            }
+            apply(ctx, c, acc, h->offset[2 * l] + r * n_in, n_in, inv_count, rng, last, &sum, &comp);
+        }
+        total += sum;
+        sum = 0.0f;
+        comp = 0.0f;
+        for (r = 0; r < n_out; r++) { /* b_l */
+            for (n = 0; n < count; n++) {
+                const float *slot = ctx->factors + n * stride;
+                const float cj = slot[0] * slot[d_at[l] + r];
+                acc[r] = n == 0u ? cj : acc[r] + cj;
+            }
+        }
+        apply(ctx, c, acc, h->offset[2 * l + 1], n_out, inv_count, rng, last, &sum, &comp);
+        total += sum;
+    }
+    *norm2_out = last ? total : 0.0f;
+    return loss_sum / (float)count;
+}
