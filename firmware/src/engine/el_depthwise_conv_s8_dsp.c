@@ -135,7 +135,7 @@ el_status el_depthwise_conv_s8_dsp(const el_conv_params *params, const el_requan
                             sums[r] = dw_channel1(params, in_dims, filter_dims, filter, &win, oc + r, sums[r]);
                         }
                     }
-                    el_dsp_store(&out_step, sums, n, oc, out_px + oc);
+                    el_dsp_requant_s8(&out_step, sums, 1, n, oc, out_px + oc, n);
                 }
             }
         }

@@ -95,15 +95,18 @@ EL_DSP_INLINE int8_t el_dsp_out_s8(const el_dsp_out *o, int32_t acc, int32_t k)
                             o->act_min, o->act_max);
 }
 
-/** out[r] = the output step of sums[r], channel first + r, for r < n (n <= 4). */
-EL_DSP_INLINE void el_dsp_store(const el_dsp_out *o, const int32_t *sums, int32_t n, int32_t first, int8_t *out)
-{
-    const el_dsp_out c = *o;
-    int32_t r;
-    for (r = 0; r < n; r++) {
-        out[r] = el_dsp_out_s8(&c, sums[r], first + r);
-    }
-}
+/** Largest block of int32 sums (pixels x channels) the kernels requantize at once; on the stack. */
+#define EL_DSP_SUMS_MAX 128
+
+/**
+ * The output step of a block: out[p * out_stride + c] = the output step of sums[c * n_px + p] (channel-major),
+ * channel first + c, for p < n_px, c < n_ch. Channel by channel, so each channel's multiplier and shift are read and turned into
+ * shift amounts and rounding masks once for the n_px pixels.
+ * @param n_px >= 1; @param n_ch >= 1; @param out_stride bytes between two pixels of out (>= n_ch)
+ * The activation range must lie in [-128, 127] with act_min <= act_max (as the op's prepare checks).
+ */
+void el_dsp_requant_s8(const el_dsp_out *o, const int32_t *sums, int32_t n_px, int32_t n_ch, int32_t first,
+                       int8_t *out, int32_t out_stride);
 
 /** The output step of a kernel from its requantization and parameters. */
 EL_DSP_INLINE el_dsp_out el_dsp_out_of(const el_requant *rq, int32_t output_offset, int32_t act_min,
@@ -129,6 +132,25 @@ void el_dsp_dot4_s8(const int8_t *x, const int8_t *w, int32_t depth, int32_t str
 
 /** sum + sum_{k < depth} w[k] * (x[k] + input_offset). */
 int32_t el_dsp_dot1_s8(const int8_t *x, const int8_t *w, int32_t depth, int32_t input_offset, int32_t sum);
+
+/**
+ * A field of depth int8 values expanded for el_dsp_pair_sums_s8: per group of 4 values g, xq[4g] = (x0, x2) + offset
+ * and xq[4g + 1] = (x1, x3) + offset as int16 pairs (words 4g + 2 and 4g + 3 are the other pixel's). A last
+ * partial group is read as the field's last word (never past its end) and holds the 1-3 values in its low lanes.
+ * @param depth >= 4; @param input_offset in [-127, 128]; @param xq (depth + 3) / 4 * 4 words
+ */
+void el_dsp_expand_s8(const int8_t *x, int32_t depth, int32_t input_offset, int32_t *xq);
+
+/**
+ * n_rows filter rows (depth values each, one after the other) against two expanded pixels A and B, two rows at a
+ * time so that each weight word is unpacked once for both pixels: sums[r * step] = bias[r] + rows[r] . A and,
+ * if two_px, sums[r * step + 1] = bias[r] + rows[r] . B (bias NULL: 0). xq holds A in words 4g, 4g + 1 and B in
+ * words 4g + 2, 4g + 3 (el_dsp_expand_s8). A last partial group of a row is read as the row's last word, shifted
+ * down, so the lanes past the depth have weight 0 and no byte past a row is read.
+ * @param depth >= 4; @param n_rows >= 1
+ */
+void el_dsp_pair_sums_s8(const int32_t *xq, const int8_t *rows, int32_t depth, int32_t n_rows, const int32_t *bias,
+                         int32_t *sums, int32_t step, int32_t two_px);
 
 #endif /* EL_KERNELS_HAVE_DSP */
 

@@ -1,10 +1,21 @@
-/** @file el_maxpool_s8.c @brief int8 max pooling (see el_kernels.h). */
-#include "el_kernels.h"
+/** @file el_maxpool_s8.c @brief int8 max pooling (see el_kernels.h); the portable reference and the build's choice of path (el_kernel_paths.h). */
+#include "el_kernel_paths.h"
 #include "el_fixedpoint.h"
 
 el_status el_maxpool_s8(const el_pool_params *params,
                         const el_dims *in_dims, const int8_t *input,
                         const el_dims *out_dims, int8_t *output)
+{
+#if EL_KERNELS_DSP
+    return el_maxpool_s8_dsp(params, in_dims, input, out_dims, output);
+#else
+    return el_maxpool_s8_ref(params, in_dims, input, out_dims, output);
+#endif
+}
+
+el_status el_maxpool_s8_ref(const el_pool_params *params,
+                            const el_dims *in_dims, const int8_t *input,
+                            const el_dims *out_dims, int8_t *output)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, depth = in_dims->c;
     int32_t b, oy, ox, c, fy, fx;

@@ -2,7 +2,8 @@
  * @file test_kernels.c
  * @brief The DSP kernels (engine/el_kernel_paths.h) produce the reference kernels' bytes and statuses on random
  *        shapes: channel counts that are not multiples of 4, padding on every side, strides, dilations, depth
- *        multipliers, batches, per-tensor and per-channel requantization, no bias, the extreme offsets, and the
+ *        multipliers, batches, per-tensor and per-channel requantization (any multiplier and shift now and then),
+ *        no bias, the extreme offsets, MAX_POOL_2D's windows and activation ranges, and the
  *        shapes the DSP path hands back to the reference (grouped convolution, a nonzero weight zero point, a
  *        receptive field over EL_DSP_WINDOW_MAX). On a core without the DSP extension only the public kernels are
  *        checked against the reference.
@@ -38,8 +39,9 @@ static const int32_t *fill_requant(el_requant *rq, int32_t n, int32_t channels)
 {
     int32_t i;
     for (i = 0; i < channels; i++) {
-        s_mult[i] = rnd(1 << 30, 0x7FFFFFFF);
-        s_shift[i] = rnd(-12, 1);
+        /* mostly the converters' range; now and then any multiplier and shift the loader accepts */
+        s_mult[i] = rnd(0, 15) == 0 ? rnd(0, 0x7FFFFFFE) : rnd(1 << 30, 0x7FFFFFFF);
+        s_shift[i] = rnd(0, 15) == 0 ? rnd(-31, 30) : rnd(-12, 1);
         s_bias[i] = rnd(-40000, 40000);
     }
     rq->multiplier = s_mult;
@@ -218,9 +220,49 @@ static void test_depthwise(void)
     }
 }
 
+static void test_maxpool(void)
+{
+    int32_t t;
+    for (t = 0; t < 60; t++) {
+        el_pool_params p;
+        el_dims in, out;
+        int32_t n_out;
+        in.n = rnd(1, 2);
+        in.h = t % 2 ? 1 : rnd(1, 5);
+        in.w = rnd(1, 14);
+        in.c = rnd(1, 19);
+        p.filter_w = rnd(1, 3);
+        p.filter_h = in.h == 1 ? 1 : rnd(1, 3);
+        p.stride_w = rnd(1, 3);
+        p.stride_h = rnd(1, 2);
+        p.pad_w = rnd(0, 1);
+        p.pad_h = in.h == 1 ? 0 : rnd(0, 1);
+        act_range(&p.act_min, &p.act_max);
+        out.n = in.n;
+        out.c = in.c;
+        out.h = out_extent(in.h, p.pad_h, p.filter_h, 1, p.stride_h);
+        out.w = out_extent(in.w, p.pad_w, p.filter_w, 1, p.stride_w);
+        n_out = out.n * out.h * out.w * out.c;
+        fill(s_in, in.n * in.h * in.w * in.c, -128);
+        memset(s_ref, 0, (size_t)n_out);
+        memset(s_got, 1, (size_t)n_out);
+        CHECK(el_maxpool_s8_ref(&p, &in, s_in, &out, s_ref) == EL_OK);
+        CHECK(el_maxpool_s8(&p, &in, s_in, &out, s_got) == EL_OK);
+        same_bytes(n_out);
+#if EL_KERNELS_HAVE_DSP
+        memset(s_got, 1, (size_t)n_out);
+        CHECK(el_maxpool_s8_dsp(&p, &in, s_in, &out, s_got) == EL_OK);
+        same_bytes(n_out);
+        out.c++;
+        CHECK(el_maxpool_s8_dsp(&p, &in, s_in, &out, s_got) == EL_ERR_ARG);
+#endif
+    }
+}
+
 void el_test_kernels(void)
 {
     test_fully_connected();
     test_conv();
     test_depthwise();
+    test_maxpool();
 }
