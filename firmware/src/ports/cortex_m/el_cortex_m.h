@@ -17,8 +17,6 @@
 #define SCB_ICSR EL_REG(0xE000ED04u)
 #define SCB_AIRCR EL_REG(0xE000ED0Cu)
 #define SCB_CPACR EL_REG(0xE000ED88u)
-#define NVIC_ISER0 EL_REG(0xE000E100u) /* interrupts 0..31: set enable */
-#define NVIC_ICPR0 EL_REG(0xE000E280u) /* interrupts 0..31: clear pending */
 
 /** Exit code of a fault (QEMU builds end with it through semihosting). */
 #define EL_FAULT_EXIT_CODE 3

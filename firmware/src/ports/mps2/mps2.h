@@ -11,8 +11,7 @@
 #define UART0_BASE 0x40004000u
 #define UART_DATA EL_REG(UART0_BASE + 0x00u)
 #define UART_STATE EL_REG(UART0_BASE + 0x04u) /* bit0 TXFULL, bit1 RXFULL */
-#define UART_CTRL EL_REG(UART0_BASE + 0x08u)  /* bit0 TX_EN, bit1 RX_EN, bit3 RX_INTEN */
-#define UART_INTCLEAR EL_REG(UART0_BASE + 0x0Cu) /* write 1 to clear: bit0 TX, bit1 RX */
+#define UART_CTRL EL_REG(UART0_BASE + 0x08u)  /* bit0 TX_EN, bit1 RX_EN */
 #define UART_BAUDDIV EL_REG(UART0_BASE + 0x10u)
 
 /** MPS2 SYSCLK: the SysTick processor clock QEMU models (25 MHz). */
