@@ -76,7 +76,7 @@ class Target:
             "board": self.board, "machine_flags": list(self.machine_flags), "qemu_machine": self.machine,
             "flash_origin": self.flash_origin, "flash_length": self.flash_bytes,
             "ram_origin": self.ram_origin, "ram_length": self.ram_bytes,
-        }, sort_keys=True)}
+        }, sort_keys=True, allow_nan=False)}
 
 
 def make_target(*, board: str, cpu: str, fpu: bool, machine: str, port: str, flash_bytes: int, ram_bytes: int,
