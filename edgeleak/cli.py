@@ -10,9 +10,10 @@ from pathlib import Path
 from edgeleak.cli_attacks import add_attack_parsers
 from edgeleak.cli_catalogue import add_catalogue_parsers
 from edgeleak.cli_device import FAULT_PORT_HELP, add_device_parsers
+from edgeleak.cli_fleet import add_fleet_parsers
+from edgeleak.cli_training import add_training_options, train_config
 from edgeleak.cli_privacy import (_add_floor_options, _boards, _device_floor_text, _floor,
                                   add_audit_epsilon_parser, cmd_capture_inspect, cmd_redteam)
-from edgeleak.data.partition import SCHEMES as PARTITIONS
 from edgeleak.data.spec import add_dataset_options
 from edgeleak.errors import EdgeleakError
 
@@ -69,24 +70,6 @@ def cmd_quantize(args) -> int:
     return 0
 
 
-def _train_config(args):
-    from edgeleak.train.config import ClipMode, Encoding, NoiseKind, NoiseMode, Sparsify, TrainConfig
-
-    clip_mode = ClipMode.NONE
-    if args.clip is not None:
-        clip_mode = ClipMode.PER_EXAMPLE if args.per_example_clip else ClipMode.UPDATE
-    noise_kind = NoiseKind.NONE if not args.noise else (NoiseKind.LAPLACE if args.laplace else NoiseKind.GAUSSIAN)
-    if args.noise and args.clip is None:
-        raise EdgeleakError("--noise needs --clip: the noise scale is noise x clip")
-    sparsify = Sparsify.TOP_K if args.top_k else (Sparsify.RANDOM if args.random_mask else Sparsify.NONE)
-    return TrainConfig(
-        learning_rate=args.lr, momentum=args.momentum, batch_size=args.batch, local_steps=args.steps, epochs=args.epochs,
-        clip_mode=clip_mode, clip_norm=args.clip or 0.0, noise_kind=noise_kind, noise_multiplier=args.noise,
-        noise_mode=NoiseMode.STEP if args.noise_every_step else NoiseMode.UPDATE, sparsify=sparsify,
-        sparsify_fraction=args.top_k or args.random_mask or 1.0,
-        encoding={"float32": Encoding.FLOAT32, "float16": Encoding.FLOAT16, "int8": Encoding.INT8}[args.encoding])
-
-
 def cmd_train(args) -> int:
     from tqdm import tqdm
 
@@ -98,7 +81,7 @@ def cmd_train(args) -> int:
 
     board = _boards(args).get(args.board)
     floor = _floor(args, board)
-    config = _train_config(args)
+    config = train_config(args)
     model = load_model_dir(Path(args.model))
     data = load_dataset(source_from_args(args, model.dataset))
     ports = fleet_ports(board, args.port, args.devices)
@@ -208,24 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "board of a real kind; 4 emulated boards)")
     p.add_argument("--port", action="append", metavar="URL", help="serial port URL of a device, repeatable: one device "
                    "per port, real boards or boards started elsewhere, each checked to run the model" + FAULT_PORT_HELP)
-    p.add_argument("--rounds", type=int, default=5, help="federated rounds (default 5)")
-    add_dataset_options(p)
-    p.add_argument("--partition", default="iid", choices=PARTITIONS, help="how devices share the training windows "
-                   "(by-subject: a data set with subjects, e.g. a CSV's subject column)")
-    p.add_argument("--samples", type=int, help="samples per device and round (default: its share, at most what it holds)")
-    p.add_argument("--lr", type=float, default=0.05, help="learning rate (default 0.05)")
-    p.add_argument("--momentum", type=float, default=0.0, help="SGD momentum (default 0)")
-    p.add_argument("--batch", type=int, default=4, help="batch size (default 4)")
-    p.add_argument("--steps", type=int, default=1, help="local steps per round; 0 to use --epochs (default 1)")
-    p.add_argument("--epochs", type=int, default=1, help="local epochs when --steps 0 (default 1)")
-    p.add_argument("--clip", type=float, help="L2 clip norm C of the update (or of each example with --per-example-clip)")
-    p.add_argument("--per-example-clip", action="store_true", help="clip every example's gradient (DP-SGD) instead of the update")
-    p.add_argument("--noise", type=float, default=0.0, help="noise multiplier sigma: noise of scale sigma x C (needs --clip)")
-    p.add_argument("--laplace", action="store_true", help="Laplace instead of Gaussian noise")
-    p.add_argument("--noise-every-step", action="store_true", help="add the noise at every local step (DP-SGD)")
-    p.add_argument("--top-k", type=float, help="send only this fraction of coordinates, the largest")
-    p.add_argument("--random-mask", type=float, help="send only this fraction of coordinates, chosen at random")
-    p.add_argument("--encoding", default="float32", choices=["float32", "float16", "int8"], help="update encoding (default float32)")
+    add_training_options(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the partition (default 0)")
     p.add_argument("--out", required=True, help="capture directory to write")
     p.add_argument("--craft", choices=["imprint"], help="play a malicious server: send crafted weights every round "
@@ -234,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
 
     add_attack_parsers(sub)
+    add_fleet_parsers(sub)
 
     p = sub.add_parser("study", help="the leakage study: sweep on-device defenses, attack, account for privacy, report")
     grid = p.add_mutually_exclusive_group()

@@ -7,7 +7,7 @@ import pytest
 
 from edgeleak.capture.store import DeviceReport
 from edgeleak.errors import EdgeleakError
-from edgeleak.fl.session import FloorRefusal, _check_floor, _device_round
+from edgeleak.fl.session import FloorRefusal, _check_floor, device_round
 from edgeleak.link.client import DeviceError, LinkTimeout
 from edgeleak.privacy.floor import Floor
 from edgeleak.train.config import ClipMode, NoiseKind, TrainConfig
@@ -50,7 +50,7 @@ class RefusingClient:
 
 def _round(client):
     dev = SimpleNamespace(client=client)
-    return _device_round(0, dev, np.zeros(4, np.float32), np.zeros((1, 8), np.int8), np.zeros(1, np.int64), CONFIG, None)
+    return device_round(0, dev, np.zeros(4, np.float32), np.zeros((1, 8), np.int8), np.zeros(1, np.int64), CONFIG, None)
 
 
 @pytest.mark.parametrize("code,name", [(8, "E_FLOOR"), (12, "E_BUDGET"), (13, "E_ENTROPY")])

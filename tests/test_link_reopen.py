@@ -17,7 +17,7 @@ from edgeleak.device.model_dir import load_model_dir
 from edgeleak.device.session import link_policy
 from edgeleak.errors import EdgeleakError
 from edgeleak.firmware.runners import host_board
-from edgeleak.fl.session import _device_round, await_boot
+from edgeleak.fl.session import device_round, await_boot
 from edgeleak.link.client import DeviceClient
 from edgeleak.link.link_errors import PortLost
 from edgeleak.link.serial_port import open_serial, reopen_serial
@@ -96,7 +96,7 @@ def test_a_round_interrupted_by_a_reset_is_redone_on_the_board_that_came_back(us
     inputs = model.quantize(basic_motions.x_train[:3])
     labels = basic_motions.y_train[:3]
     params = np.concatenate(flatten_layers(read_head(model.artifact)))
-    update, attempts = _device_round(0, types.SimpleNamespace(client=client), params, inputs, labels,
+    update, attempts = device_round(0, types.SimpleNamespace(client=client), params, inputs, labels,
                                      TrainConfig(learning_rate=0.1, batch_size=3), reset_once)
     assert resets and attempts == 1
     assert update.meta.boot_id != first and update.meta.samples == 3

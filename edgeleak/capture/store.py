@@ -188,6 +188,11 @@ class CaptureWriter:
         self._truth.append({"device": device, "round": round_},
                            {"inputs": inputs.astype(np.int8), "windows": windows.astype(np.float32), "labels": labels.astype(np.int64)})
 
+    def add_event(self, kind: str, *, round_: int, **fields) -> None:
+        """Something the server noticed in a round, e.g. a board of a fleet that did not answer (``failure``);
+        readers that do not know an event skip it."""
+        self._updates.append({"type": "event", "event": kind, "round": round_, **fields}, {})
+
     def close(self) -> None:
         self._updates.close()
         if self._truth is not None:

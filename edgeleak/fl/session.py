@@ -20,13 +20,14 @@ import numpy as np
 
 from edgeleak.boards.config import Board
 from edgeleak.capture.store import CaptureWriter, DeviceReport
-from edgeleak.core.model import DatasetSource, ModelDir
+from edgeleak.core.model import ModelDir
 from edgeleak.data.datasets import Dataset
-from edgeleak.data.partition import partition
 from edgeleak.device.session import DeviceSession, open_device
 from edgeleak.errors import EdgeleakError
-from edgeleak.fl.features import cut_features
 from edgeleak.fl.fedavg import accuracy, fedavg, layers_from_params
+from edgeleak.fl.layout import participants_by_round as _participants
+from edgeleak.fl.layout import round_samples, session_layout
+from edgeleak.fl.layout import session_meta as capture_session_meta
 from edgeleak.link.client import DeviceError, LinkTimeout
 from edgeleak.link.faults import FaultSpec
 from edgeleak.link.link_errors import PortLost
@@ -108,22 +109,9 @@ class FloorRefusal(EdgeleakError):
 Event = Callable[[str, int, int, DeviceSession], None]  # (event, device, round, session)
 
 
-def _round_samples(share: np.ndarray, turn: int, count: int) -> np.ndarray:
-    """The device's samples for its ``turn``-th round: a cyclic window over its share, so its rounds walk through all
-    of it."""
-    if len(share) == 0:
-        raise EdgeleakError("a device got no samples; use fewer devices or another partition")
-    return share[(turn * count + np.arange(count)) % len(share)] if count < len(share) else share
-
-
 def participants_by_round(plan: SessionPlan) -> list[np.ndarray]:
-    """The devices the server picks for each round: all of them, or ``plan.participants`` drawn uniformly without
-    replacement, independently per round, from a generator seeded by the plan (the server knows its own picks, so
-    the sampling gives no privacy amplification against it: docs/privacy.md)."""
-    if plan.participants is None or plan.participants == plan.devices:
-        return [np.arange(plan.devices)] * plan.rounds
-    rng = np.random.default_rng([plan.seed, 0x5A3])
-    return [np.sort(rng.choice(plan.devices, plan.participants, replace=False)) for _ in range(plan.rounds)]
+    """The devices the server picks for each round (``edgeleak.fl.layout.participants_by_round``)."""
+    return _participants(plan.devices, plan.rounds, plan.participants, plan.seed)
 
 
 def await_boot(client, seconds: float):
@@ -138,7 +126,7 @@ def await_boot(client, seconds: float):
                 raise
 
 
-def _device_round(k: int, dev: DeviceSession, params: np.ndarray, inputs: np.ndarray, labels: np.ndarray,
+def device_round(k: int, dev: DeviceSession, params: np.ndarray, inputs: np.ndarray, labels: np.ndarray,
                   config: TrainConfig, on_event: Event | None) -> tuple[Update, int]:
     """One device's round; redone when the device resets (a new boot id) or the link fails."""
     problem = ""
@@ -202,26 +190,11 @@ def run_session(board: Board | Sequence[Board], model: ModelDir, data: Dataset, 
     ports = list(ports) if ports is not None else [None] * plan.devices
     if len(ports) != plan.devices:
         raise EdgeleakError(f"{len(ports)} ports given for {plan.devices} devices")
-    picked = participants_by_round(plan)
-    shares = partition(data.y_train, plan.devices, plan.partition, seed=plan.seed, subjects=data.subjects_train)
-    head = list(model.head)
-    if not head:
-        raise EdgeleakError("the model has no trainable head; quantize it with a cut")
-    shapes = [(l.weights.shape[1], l.weights.shape[0]) for l in head]
-    params = flatten_layers(head)
-    test_features = cut_features(model, model.quantize(data.x_test))
-    initial = accuracy(head, test_features, data.y_test)
-    session_meta = {
-        "model_hash": model.sha256, "model_dir": str(model.path), "dataset": data.name,
-        "dataset_source": (data.source or DatasetSource(data.name)).to_json(), "board": boards[0].name,
-        "boards": [b.name for b in boards], "participants": [p.tolist() for p in picked],
-        "devices": plan.devices, "rounds": plan.rounds, "partition": plan.partition, "seed": plan.seed,
-        "config": {k: (int(v) if hasattr(v, "value") else v) for k, v in dataclasses.asdict(plan.config).items()},
-        "shares": [s.tolist() for s in shares], "head_shapes": [list(s) for s in shapes],
-        "build_flags": list(plan.all_build_flags()), "floor": plan.floor.to_json() if plan.floor else None,
-        "replay": True, "channel_names": list(data.channel_names), "class_names": list(data.class_names),
-        "crafted": plan.craft,
-    }
+    layout = session_layout(model, data, plan)
+    picked, shares, shapes, params, test_features = (layout.picked, layout.shares, layout.shapes, list(layout.params),
+                                                     layout.test_features)
+    initial = accuracy(layers_from_params(params, shapes), test_features, data.y_test)
+    session_meta = capture_session_meta(model, data, plan, layout, [b.name for b in boards])
     rounds = []
     count = 0
     with contextlib.ExitStack() as stack:
@@ -246,10 +219,10 @@ def run_session(board: Board | Sequence[Board], model: ModelDir, data: Dataset, 
             writer.add_global(r, sent)
             config = dataclasses.replace(plan.config, round=r)
             who = [int(k) for k in picked[r]]
-            picks = {k: _round_samples(shares[k], int(turns[k]), per_round) for k in who}
+            picks = {k: round_samples(shares[k], int(turns[k]), per_round) for k in who}
             inputs = {k: model.quantize(data.x_train[p]) for k, p in picks.items()}
             flat = np.concatenate(sent)
-            futures = [pool.submit(_device_round, k, devices[k], flat, inputs[k], data.y_train[picks[k]], config, on_event)
+            futures = [pool.submit(device_round, k, devices[k], flat, inputs[k], data.y_train[picks[k]], config, on_event)
                        for k in who]
             results = [f.result() for f in futures]
             for k, (update, _) in zip(who, results):

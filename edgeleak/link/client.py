@@ -62,6 +62,7 @@ class DeviceClient:
         self._splitter = FrameSplitter()
         self._replies = ReplyAssembler()
         self._seq = 0
+        self.last_update_body = b""  # the last UPDATE exactly as the device sent it (a fleet bridge forwards it)
         self._last_rx = time.monotonic()
         self._output_bytes: int | None = None  # from INFO
         self._tick_hz = 0
@@ -144,6 +145,7 @@ class DeviceClient:
         """Run a round on the stored samples; the device answers with its update. ``seq`` resends a TRAIN with
         that sequence number: the device answers a retransmission of its last TRAIN with the same update."""
         body = self.request(MsgType.TRAIN, b"", MsgType.UPDATE, seq=seq, check=parse_update)
+        self.last_update_body = bytes(body)
         try:
             return parse_update(body)
         except UpdateFormatError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
@@ -93,6 +94,11 @@ class TrainConfig:
                 value = enums[key](value) if isinstance(value, int) else enums[key][str(value).upper()]
             values[key] = value
         return cls(**values)
+
+    def to_dict(self) -> dict:
+        """For JSON: enum fields as their codes (``from_dict`` reads it back)."""
+        return {f.name: (int(v) if isinstance(v, IntEnum) else v)
+                for f in dataclasses.fields(self) for v in [getattr(self, f.name)]}
 
     def pack(self) -> bytes:
         return _CONFIGURE.pack(
