@@ -29,6 +29,13 @@ def _plan(args, *, devices: int, nodes: int, aggregation: str, curious: str | No
                      nodes=nodes, aggregation=aggregation, curious_attack=curious, round_timeout=args.round_timeout)
 
 
+def _forget_summary(plan) -> None:
+    """A summary left by an earlier run into the same directory would be read as this run's."""
+    from edgeleak.fleet.fleet_run import SUMMARY_FILE
+
+    (plan.out / SUMMARY_FILE).unlink(missing_ok=True)
+
+
 def follow(connection: str, run_id: int, plan, home: Path, *, poll: float = 2.0) -> dict:
     """Wait for the run to end, showing its rounds; return its summary, or raise with why it failed."""
     from tqdm import tqdm
@@ -87,8 +94,9 @@ def cmd_run(args) -> int:
                  curious=args.curious)
     plan_file = plan.out.with_name(plan.out.name + ".plan.json")
     write_plan(plan, plan_file)
+    _forget_summary(plan)
     started = time.perf_counter()
-    run_id = submit(args.connection, plan_file, home)
+    run_id = submit(args.connection, plan_file, home, secagg=args.secagg)
     print(f"submitted run {run_id} to '{args.connection}'", file=sys.stderr, flush=True)
     report(follow(args.connection, run_id, plan, home), plan.out, time.perf_counter() - started)
     return 0
@@ -106,6 +114,7 @@ def cmd_simulate(args) -> int:
     plan = _plan(args, devices=args.devices, nodes=args.devices, aggregation="plain", curious=args.curious)
     plan_file = plan.out.with_name(plan.out.name + ".plan.json")
     write_plan(plan, plan_file)
+    _forget_summary(plan)
     env = flower_env(home, {KEY_ENV: secrets.token_hex(32)})
     bridge = f"127.0.0.1:{args.bridge_port}"
     procs = []
@@ -120,7 +129,7 @@ def cmd_simulate(args) -> int:
         procs.append(start(superlink_command("127.0.0.1", args.superlink_port, tls=None, simulation=True), env, log))
         wait_port("127.0.0.1", args.superlink_port, procs[-1], log)
         write_connection(home, "simulation", f"127.0.0.1:{args.superlink_port}", tls=None)
-        federation = f"num-supernodes={args.devices} client-resources-num-cpus={args.cpus_per_client}"
+        federation = f"num-supernodes={args.devices} client-resources-num-cpus={args.cpus_per_client:g}"
         run_id = submit("simulation", plan_file, home, sim_bridge=bridge, federation=federation)
         summary = follow("simulation", run_id, plan, home)
     finally:
@@ -154,7 +163,8 @@ def add_run_parsers(fsub, *, home_default: str, home_help: str) -> None:
     q.add_argument("--nodes", type=int, required=True, help="SuperNodes the run waits for")
     q.add_argument("--devices", type=int, required=True, help="boards the nodes drive in all (checked when the run starts)")
     q.add_argument("--participants", type=int, help="boards the server picks each round (default: all)")
-    q.add_argument("--secagg", action="store_true", help="Flower's SecAgg+: the server sees only each round's aggregate")
+    q.add_argument("--secagg", action="store_true", help="Flower's SecAgg+: the server sees only each round's sum "
+                   "(captured as aggregates for 'edgeleak attack --aggregate'; needs 2+ nodes)")
     q.add_argument("--craft", choices=["imprint"], help="play a malicious server: send crafted weights (docs/attacks.md)")
     q.add_argument("--connection", default="fleet", help="Flower connection in HOME/config.toml (default fleet)")
     _common(q, home_default, home_help)

@@ -85,7 +85,12 @@ def update_targets(capture: Capture, knowledge: ServerKnowledge) -> list[AttackI
 
 
 def aggregate_targets(capture: Capture, knowledge: ServerKnowledge) -> list[AttackInput]:
-    """One target per round: the sum of every device's update, as a server behind secure aggregation sees it."""
+    """One target per round: the sum of every device's update, as a server behind secure aggregation sees it (a
+    capture made behind secure aggregation holds only these sums)."""
+    if capture.aggregates:
+        return [AttackInput(knowledge, sent_layers(capture, a.round), a.meta, a.tensors,
+                            tuple(np.ones(len(t), bool) for t in a.tensors), len(a.devices),
+                            {"round": a.round, "devices": list(a.devices)}) for a in capture.aggregates]
     targets = []
     by_round: dict[int, list[AttackInput]] = {}
     for t in update_targets(capture, knowledge):

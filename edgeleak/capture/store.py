@@ -1,7 +1,8 @@
 """A capture directory: what an honest-but-curious server kept of a federated session.
 
     CAPTURE/session.json   the session: model, boards, configuration, partition (written once, atomically)
-    CAPTURE/updates.elc    records: the global weights of every round, and every update exactly as decoded
+    CAPTURE/updates.elc    records: the global weights of every round, and every update exactly as decoded (behind
+                           secure aggregation: each round's sum instead), and events such as a board left out
     CAPTURE/truth.elc      replay mode only: the samples and labels each device trained on (scorers read it;
                            attacks never do)
 """
@@ -117,11 +118,22 @@ class TruthRecord:
 
 
 @dataclass(frozen=True)
+class CapturedAggregate:
+    """A round's sum of updates as a server behind secure aggregation receives it (no single update)."""
+
+    round: int
+    devices: tuple[int, ...]
+    meta: UpdateMeta  # the configuration the server sent; samples: all devices'; the devices' own figures NaN
+    tensors: tuple[np.ndarray, ...]  # the sum, dense, per tensor
+
+
+@dataclass(frozen=True)
 class Capture:
     path: Path
     session: dict
     globals: dict[int, GlobalWeights]
     updates: tuple[CapturedUpdate, ...]
+    aggregates: tuple[CapturedAggregate, ...] = ()  # secure aggregation: the server's only view of the updates
 
     def device_reports(self) -> tuple[DeviceReport, ...]:
         """What each device's INFO reported at the start of the session; every field unknown (None) in a
@@ -172,8 +184,7 @@ class CaptureWriter:
                              {f"t{k}": np.asarray(p, np.float32) for k, p in enumerate(params)})
 
     def add_update(self, *, device: int, board: str, firmware_version: str, model_hash: str, update: Update) -> None:
-        meta = {k: (int(v) if isinstance(v, (bool, np.integer)) or hasattr(v, "value") else v)
-                for k, v in dataclasses.asdict(update.meta).items()}
+        meta = _meta_json(update.meta)
         arrays = {}
         for t in update.tensors:
             arrays[f"t{t.index}"] = t.values
@@ -181,6 +192,14 @@ class CaptureWriter:
         self._updates.append({"type": "update", "device": device, "board": board, "firmware_version": firmware_version,
                               "model_hash": model_hash, "received_at": time.time(), "payload_bytes": update.payload_bytes,
                               "meta": meta}, arrays)
+
+    def add_aggregate(self, *, round_: int, devices: list[int], tensors: list[np.ndarray], meta: UpdateMeta) -> None:
+        """What a server behind secure aggregation receives for a round: the sum of the devices' updates (dense, per
+        tensor), which devices it covers, and the metadata the server knows itself (the configuration it sent; the
+        devices' own figures, such as their loss, stay hidden: NaN)."""
+        self._updates.append({"type": "aggregate", "round": round_, "devices": list(devices), "received_at": time.time(),
+                              "meta": _meta_json(meta)},
+                             {f"t{k}": np.asarray(t, np.float32) for k, t in enumerate(tensors)})
 
     def add_truth(self, *, device: int, round_: int, inputs: np.ndarray, windows: np.ndarray, labels: np.ndarray) -> None:
         if self._truth is None:
@@ -203,6 +222,11 @@ class CaptureWriter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _meta_json(meta: UpdateMeta) -> dict:
+    return {k: (int(v) if isinstance(v, (bool, np.integer)) or hasattr(v, "value") else v)
+            for k, v in dataclasses.asdict(meta).items()}
 
 
 def _tensors(arrays: dict[str, np.ndarray], prefix: str) -> tuple[np.ndarray, ...]:
@@ -236,8 +260,13 @@ def load_capture(path: Path) -> Capture:
         return bool(value) if key in ("seeded", "floor_enforced") else value
 
     globals_: dict[int, GlobalWeights] = {}
-    updates = []
+    updates, aggregates = [], []
     for record in read_records(path / UPDATES_FILE, "updates"):
+        if record.meta.get("type") == "aggregate":
+            raw = record.meta["meta"]
+            meta = UpdateMeta(**{**unknown, **{k: meta_value(k, v, raw) for k, v in raw.items() if k in fields}})
+            aggregates.append(CapturedAggregate(record.meta["round"], tuple(record.meta["devices"]), meta,
+                                                _tensors(record.arrays, "t")))
         if record.meta.get("type") == "global":
             globals_[record.meta["round"]] = GlobalWeights(record.meta["round"], _tensors(record.arrays, "t"))
         elif record.meta.get("type") == "update":
@@ -247,4 +276,4 @@ def load_capture(path: Path) -> Capture:
                 device=record.meta["device"], board=record.meta["board"], firmware_version=record.meta["firmware_version"],
                 model_hash=record.meta["model_hash"], received_at=record.meta["received_at"], meta=meta,
                 tensors=_tensors(record.arrays, "t"), sent=_tensors(record.arrays, "m")))
-    return Capture(path=path, session=session, globals=globals_, updates=tuple(updates))
+    return Capture(path=path, session=session, globals=globals_, updates=tuple(updates), aggregates=tuple(aggregates))

@@ -58,8 +58,12 @@ def run_task(address: str, task: BoardTask, *, round_: int, config: TrainConfig,
 
 
 def train_boards(content, bridges: list[str]) -> list[BoardResult]:
-    """Every board the message asks for, side by side; a board whose bridge is gone is reported, not fatal."""
     plan, params, tasks = read_train(content)
+    return train_tasks(plan, params, tasks, bridges)
+
+
+def train_tasks(plan: dict, params, tasks: list[BoardTask], bridges: list[str]) -> list[BoardResult]:
+    """Every board the server asks for, side by side; a board whose bridge is gone is reported, not fatal."""
     config = TrainConfig.from_dict(plan["config"])
     missing = [t for t in tasks if not 0 <= t.board < len(bridges)]
     if missing:

@@ -5,6 +5,7 @@ nodes; the strategies (edgeleak.fleet.strategy, edgeleak.fleet.secagg) call it."
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from dataclasses import dataclass, field
 
@@ -23,7 +24,7 @@ from edgeleak.fl.session import REFUSALS, _check_floor, _crafted
 from edgeleak.fleet.plan import FleetPlan
 from edgeleak.fleet.records import BoardResult, BoardTask, read_boards
 from edgeleak.link.messages import ErrorCode
-from edgeleak.train.update import Update, UpdateFormatError, parse_update
+from edgeleak.train.update import Update, UpdateFormatError, UpdateMeta, parse_update
 
 SUMMARY_FILE = "fleet-summary.json"
 NODE_WAIT = 600.0  # seconds the server waits for every SuperNode to connect
@@ -51,20 +52,39 @@ class FleetRound:
     flower_bytes: int = 0  # update bytes in the replies
 
 
-def discover(grid, plan: FleetPlan, model: ModelDir, *, wait: float = NODE_WAIT) -> list[FleetDevice]:
+def _query(node: int, legacy: bool) -> Message:
+    """The question "which boards do you drive": a query message, or a legacy client's get_properties."""
+    if not legacy:
+        return Message(RecordDict(), dst_node_id=node, message_type=MessageType.QUERY)
+    from flwr.common import GetPropertiesIns
+    from flwr.compat.common.recorddict_compat import getpropertiesins_to_recorddict
+
+    return Message(getpropertiesins_to_recorddict(GetPropertiesIns({})), dst_node_id=node, message_type="get_properties")
+
+
+def _answer(reply: Message, legacy: bool) -> tuple[str, list[dict]]:
+    if not legacy:
+        return read_boards(reply.content)
+    from flwr.compat.common.recorddict_compat import recorddict_to_getpropertiesres
+
+    props = recorddict_to_getpropertiesres(reply.content).properties
+    return str(props["node"]), json.loads(str(props["boards"]))
+
+
+def discover(grid, plan: FleetPlan, model: ModelDir, *, wait: float = NODE_WAIT, legacy: bool = False) -> list[FleetDevice]:
     """Wait for the plan's SuperNodes, ask each which boards it drives, and number the fleet's devices."""
     deadline = time.monotonic() + wait
     while len(nodes := sorted(grid.get_node_ids())) < plan.nodes:
         if time.monotonic() > deadline:
             raise EdgeleakError(f"{len(nodes)} of {plan.nodes} SuperNodes connected in {wait:.0f} s")
         time.sleep(1.0)
-    messages = [Message(RecordDict(), dst_node_id=n, message_type=MessageType.QUERY) for n in nodes]
+    messages = [_query(n, legacy) for n in nodes]
     found = []
     for reply in grid.send_and_receive(messages, timeout=wait):
         if reply.has_error():
             raise EdgeleakError(f"node {reply.metadata.src_node_id} did not say which boards it drives: "
                                 f"{reply.error.reason}")
-        name, boards = read_boards(reply.content)
+        name, boards = _answer(reply, legacy)
         for index, b in enumerate(boards):
             if not b.get("ok"):
                 raise EdgeleakError(f"node {name}: board {index} ({b.get('bridge')}) is not ready: {b.get('error')}")
@@ -84,13 +104,13 @@ def discover(grid, plan: FleetPlan, model: ModelDir, *, wait: float = NODE_WAIT)
 class FleetRun:
     """The server's state across rounds; ``start_round`` / ``finish_round`` bracket one round."""
 
-    def __init__(self, plan: FleetPlan, grid) -> None:
+    def __init__(self, plan: FleetPlan, grid, *, legacy: bool = False) -> None:
         self.plan = plan
         self.model = load_model_dir(plan.model_dir)
         self.data = load_dataset(plan.dataset)
         self.layout = session_layout(self.model, self.data, plan.session)
         self.params = list(self.layout.params)
-        self.devices = discover(grid, plan, self.model)
+        self.devices = discover(grid, plan, self.model, legacy=legacy)
         for d in self.devices:
             _check_floor(d.device, d.report, plan.session.floor)
         meta = session_meta(self.model, self.data, plan.session, self.layout, [d.report.board for d in self.devices])
@@ -156,12 +176,30 @@ class FleetRun:
     def round_labels(self) -> dict[int, np.ndarray]:
         return {k: self.data.y_train[p] for k, p in self._picks.items()}
 
+    def accept_aggregate(self, r: int, devices: list[int], total: list[np.ndarray]) -> None:
+        """Capture a secure aggregate: the sum of ``devices``' updates, with the metadata the server knows itself."""
+        c = self.plan.session.config
+        nan = float("nan")
+        meta = UpdateMeta(round=r, boot_id=0, samples=sum(len(self._inputs[k]) for k in devices), steps=c.local_steps,
+                          learning_rate=c.learning_rate, momentum=c.momentum, batch_size=c.batch_size,
+                          clip_mode=c.clip_mode, noise_kind=c.noise_kind, clip_norm=c.clip_norm,
+                          noise_multiplier=c.noise_multiplier, noise_mode=c.noise_mode, sparsify=c.sparsify,
+                          encoding=c.encoding, seeded=c.seed is not None, sparsify_fraction=c.sparsify_fraction,
+                          pre_clip_norm=nan, loss=nan, ticks=0, epochs=0 if c.local_steps else c.epochs)
+        self.writer.add_aggregate(round_=r, devices=devices, tensors=total, meta=meta)
+        for k in devices:
+            self.writer.add_truth(device=k, round_=r, inputs=self._inputs[k], windows=self.data.x_train[self._picks[k]],
+                                  labels=self.data.y_train[self._picks[k]])
+            self.turns[k] += 1
+
     def finish_round(self, r: int, results: dict[int, tuple[Update | None, str]], *, wire_bytes: int = 0,
                      flower_bytes: int = 0, aggregate: list[np.ndarray] | None = None) -> FleetRound:
-        """FedAvg over the boards that answered (or the secure aggregate), the held-out accuracy, the round's record;
-        a board that did not answer is written to the capture as a failure event and left out."""
-        taken = [(u.meta.samples, [t.values for t in u.tensors]) for u, _ in results.values() if u is not None]
-        failed = [{"device": k, "error": why} for k, (u, why) in sorted(results.items()) if u is None]
+        """FedAvg over the boards that answered (or the secure aggregate's mean), the held-out accuracy, the round's
+        record. ``results``: per device asked, (its update or None, "" or why it is left out); a board left out is
+        written to the capture as a failure event."""
+        taken = [] if aggregate is not None else [(u.meta.samples, [t.values for t in u.tensors])
+                                                   for u, _ in results.values() if u is not None]
+        failed = [{"device": k, "error": why} for k, (_, why) in sorted(results.items()) if why]
         for f in failed:
             self.writer.add_event("failure", round_=r, **f)
         if self.plan.session.craft is None:
@@ -170,7 +208,7 @@ class FleetRun:
             elif taken:
                 self.params = fedavg(self.params, taken)
         record = FleetRound(r, self.accuracy(self.params), time.perf_counter() - self._started,
-                            len(taken) if aggregate is None else len(results) - len(failed), failed, wire_bytes,
+                            len(results) - len(failed), failed, wire_bytes,
                             flower_bytes)
         self.rounds.append(record)
         write_summary(self.plan, self, None, status="running")

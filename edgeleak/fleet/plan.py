@@ -34,9 +34,12 @@ class FleetPlan:
             raise EdgeleakError(f"unknown aggregation {self.aggregation!r}; choose {', '.join(AGGREGATIONS)}")
         if self.nodes < 1 or self.session.devices < self.nodes:
             raise EdgeleakError(f"a fleet of {self.session.devices} boards on {self.nodes} nodes: each node needs a board")
-        if self.aggregation == "secagg+" and (self.session.craft or self.curious_attack):
-            raise EdgeleakError("behind secure aggregation the server sees no single update: no crafting or curious "
-                                "attack on updates (attack the capture's aggregates afterwards)")
+        if self.aggregation == "secagg+":
+            if self.session.craft or self.curious_attack:
+                raise EdgeleakError("behind secure aggregation the server sees no single update: no --craft or --curious "
+                                    "(attack the capture's aggregates afterwards with edgeleak attack --aggregate)")
+            if self.nodes < 2 or self.session.participants is not None:
+                raise EdgeleakError("secure aggregation needs at least 2 nodes, every board in every round")
 
     def to_json(self) -> dict:
         s = self.session

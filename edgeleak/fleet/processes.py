@@ -17,7 +17,8 @@ from pathlib import Path
 from edgeleak.errors import EdgeleakError
 
 APP_DIR = Path(__file__).parent / "app"
-"""The Flower app project ``flwr run`` builds (its code is the installed edgeleak package)."""
+SECAGG_APP_DIR = Path(__file__).parent / "app_secagg"
+"""The Flower app projects ``flwr run`` builds, plain and behind SecAgg+ (their code is the installed package)."""
 
 SUPERLINK_PORT = 8000  # Flower 1.42 serves Fleet, Control and Runtime APIs on one port
 
@@ -86,7 +87,7 @@ def write_connection(home: Path, name: str, address: str, *, tls: Tls | None) ->
 
 def start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as f:
+    with log.open("wb") as f:
         return subprocess.Popen(cmd, env=env, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
 
@@ -150,9 +151,10 @@ def flwr(args: list[str], home: Path, *, timeout: float = 120.0) -> dict:
     return out
 
 
-def submit(connection: str, plan_file: Path, home: Path, *, sim_bridge: str = "", federation: str = "") -> int:
+def submit(connection: str, plan_file: Path, home: Path, *, sim_bridge: str = "", federation: str = "",
+           secagg: bool = False) -> int:
     """``flwr run`` the fleet app with the plan; returns the run's id."""
-    args = ["run", str(APP_DIR), connection, "--run-config", f"plan='{plan_file}' sim-bridge='{sim_bridge}'"]
+    args = ["run", str(SECAGG_APP_DIR if secagg else APP_DIR), connection, "--run-config", f"plan='{plan_file}' sim-bridge='{sim_bridge}'"]
     out = flwr(args + (["--federation-config", federation] if federation else []), home)
     return int(out["run-id"])
 

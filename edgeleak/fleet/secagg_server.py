@@ -1,0 +1,104 @@
+"""The fleet's ServerApp behind Flower's SecAgg+: the server sees only each round's aggregate, and captures it as
+such (an ``aggregate`` record; docs/capture-format.md) for ``edgeleak attack --aggregate``.
+
+Legacy API (Flower 1.42 has secure aggregation only there): ``DefaultWorkflow`` with ``SecAggPlusWorkflow`` over a
+legacy ``FedAvg`` whose clients are SuperNodes. Each node sends the mean of its boards' updates weighted by its
+number of boards that trained, so the unmasked result is the mean over every board that trained; the capture
+holds that mean times the number of boards (the sum the aggregate attack models). The mean over boards is FedAvg when
+every board trains the same number of samples (the plan's default). SecAgg+ quantizes each value to
+``quantization_range`` steps over [-clipping_range, clipping_range] before masking: the aggregate carries that
+rounding error (about 2 x 8 / 2**22 = 3.8e-6 per node and coordinate at the defaults).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+from flwr.common import FitIns, ndarrays_to_parameters, parameters_to_ndarrays
+from flwr.server import LegacyContext, ServerApp, ServerConfig
+from flwr.server.strategy import FedAvg
+from flwr.server.workflow import DefaultWorkflow, SecAggPlusWorkflow
+
+from edgeleak import strict_json
+from edgeleak.errors import EdgeleakError
+from edgeleak.fleet.fleet_run import FleetRun, write_summary
+from edgeleak.fleet.plan import read_plan
+
+CLIPPING_RANGE = 8.0  # SecAgg+ clips each value of an update to +-this before quantizing it
+
+
+class SecAggFedAvg(FedAvg):
+    def __init__(self, run: FleetRun) -> None:
+        nodes = run.plan.nodes
+        super().__init__(fraction_fit=1.0, fraction_evaluate=0.0, min_fit_clients=nodes, min_evaluate_clients=0,
+                         min_available_clients=nodes, initial_parameters=ndarrays_to_parameters(run.params))
+        self.run = run
+
+    def configure_fit(self, server_round, parameters, client_manager):
+        r = server_round - 1
+        sent, tasks = self.run.start_round(r)
+        shapes = [p.shape for p in self.run.params]
+        split = np.split(sent, np.cumsum([int(np.prod(s)) for s in shapes])[:-1])
+        weights = ndarrays_to_parameters([w.reshape(s) for w, s in zip(split, shapes)])
+        proxies = {p.node_id: p for p in client_manager.all().values()}
+        out = []
+        for node, node_tasks in sorted(tasks.items()):
+            buffer = io.BytesIO()
+            np.savez(buffer, **{f"inputs.{t.board}": t.inputs for t in node_tasks},
+                     **{f"labels.{t.board}": t.labels for t in node_tasks})
+            plan = {"round": r, "config": self.run.plan.session.config.to_dict(), "model_hash": self.run.model.sha256,
+                    "boards": [t.board for t in node_tasks], "devices": [t.device for t in node_tasks]}
+            out.append((proxies[node], FitIns(weights, {"plan": strict_json.dumps(plan), "samples": buffer.getvalue()})))
+        return out
+
+    def aggregate_fit(self, server_round, results, failures):
+        r = server_round - 1
+        run = self.run
+        asked = {int(k) for k in run.layout.picked[r]}
+        outcome: dict[int, tuple[None, str]] = {}
+        by_node = {d.node_id: [x for x in run.devices if x.node_id == d.node_id] for d in run.devices}
+        boards = 0
+        for proxy, fitres in results:
+            for m in json.loads(str(fitres.metrics["results"])):
+                device = next(d.device for d in by_node[proxy.node_id] if d.board_index == m["board"])
+                if m.get("refusal"):
+                    raise EdgeleakError(f"device {device} refused round {r} under its privacy floor: {m['error']}")
+                outcome[device] = (None, "" if m["ok"] else m["error"])
+            boards += int(fitres.num_examples)
+        for k in sorted(asked - set(outcome)):
+            outcome[k] = (None, f"node {run.devices[k].node} dropped out of the secure aggregation")
+        mean = None
+        if results:
+            mean = [np.asarray(a, np.float32).ravel() for a in parameters_to_ndarrays(results[0][1].parameters)]
+            covered = sorted(k for k, (_, why) in outcome.items() if not why)
+            if len(covered) != boards:
+                raise EdgeleakError(f"round {r}: the nodes report {len(covered)} boards trained, the sum weighs {boards}")
+            run.accept_aggregate(r, covered, [m * np.float32(boards) for m in mean])
+        run.finish_round(r, outcome, aggregate=mean)
+        return ndarrays_to_parameters([p.reshape(s) for p, s in zip(run.params, [p.shape for p in run.params])]), {}
+
+
+app = ServerApp()
+
+
+@app.main()
+def main(grid, context) -> None:
+    plan = read_plan(Path(str(context.run_config["plan"])))
+    run = None
+    try:
+        run = FleetRun(plan, grid, legacy=True)
+        strategy = SecAggFedAvg(run)
+        legacy = LegacyContext(context=context, config=ServerConfig(num_rounds=plan.session.rounds,
+                                                                    round_timeout=plan.round_timeout), strategy=strategy)
+        workflow = SecAggPlusWorkflow(num_shares=plan.nodes, reconstruction_threshold=max(2, plan.nodes - 1),
+                                      clipping_range=CLIPPING_RANGE, timeout=plan.round_timeout)
+        DefaultWorkflow(fit_workflow=workflow)(grid, legacy)
+    except EdgeleakError as exc:
+        if run is not None:
+            run.writer.close()
+        write_summary(plan, run, str(exc))
+        raise
+    run.close()
