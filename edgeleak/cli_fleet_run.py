@@ -75,7 +75,8 @@ def follow(connection: str, run_id: int, plan, home: Path, *, poll: float = 2.0)
 def report(summary: dict, out: Path, seconds: float) -> None:
     rounds = summary["rounds"]
     print(f"{summary['updates']} updates from {summary['devices']} boards on {len(summary['nodes'])} nodes over "
-          f"{len(rounds)} rounds in {seconds:.1f} s ({summary['aggregation']} aggregation)")
+          f"{len(rounds)} rounds in {seconds:.1f} s ({summary['aggregation']} aggregation"
+          f"{': the server saw only each round sum' if summary['aggregation'] == 'secagg+' else ''})")
     print(f"  global accuracy {summary['initial_accuracy']:.3f} -> {rounds[-1]['accuracy']:.3f}")
     failed = [(r["round"], f) for r in rounds for f in r["failed"]]
     for r, f in failed:

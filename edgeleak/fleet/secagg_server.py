@@ -6,8 +6,9 @@ legacy ``FedAvg`` whose clients are SuperNodes. Each node sends the mean of its 
 number of boards that trained, so the unmasked result is the mean over every board that trained; the capture
 holds that mean times the number of boards (the sum the aggregate attack models). The mean over boards is FedAvg when
 every board trains the same number of samples (the plan's default). SecAgg+ quantizes each value to
-``quantization_range`` steps over [-clipping_range, clipping_range] before masking: the aggregate carries that
-rounding error (about 2 x 8 / 2**22 = 3.8e-6 per node and coordinate at the defaults).
+``quantization_range`` steps over [-clipping_range, clipping_range] after scaling it by its weight's share of
+``max_weight``, then masks it: the aggregate carries that rounding (2 x 8 / 2**30 = 1.5e-8 per step here, divided by
+the node's share; Flower's default 2**22 steps and max_weight 1,000 round the updates of a small head to zero).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from edgeleak.errors import EdgeleakError
 from edgeleak.fleet.fleet_run import FleetRun, write_summary
 from edgeleak.fleet.plan import read_plan
 
-CLIPPING_RANGE = 8.0  # SecAgg+ clips each value of an update to +-this before quantizing it
+CLIPPING_RANGE = 8.0  # SecAgg+ clips each value of a node's mean update to +-this before quantizing it
+QUANTIZATION_RANGE = 2 ** 30  # steps over [-8, 8]: 1.5e-8 each (Flower's default 2**22 rounds mlp's updates to 0)
+MODULUS_RANGE = 2 ** 40  # masks and sums modulo this: room for 1,000 nodes' full-range values
 
 
 class SecAggFedAvg(FedAvg):
@@ -93,12 +96,16 @@ def main(grid, context) -> None:
         strategy = SecAggFedAvg(run)
         legacy = LegacyContext(context=context, config=ServerConfig(num_rounds=plan.session.rounds,
                                                                     round_timeout=plan.round_timeout), strategy=strategy)
-        workflow = SecAggPlusWorkflow(num_shares=plan.nodes, reconstruction_threshold=max(2, plan.nodes - 1),
-                                      clipping_range=CLIPPING_RANGE, timeout=plan.round_timeout)
+        # a node's weight is its number of boards, at most every board: max_weight = devices keeps the weight's
+        # ratio near 1, where Flower's default (1,000) scales updates below one quantization step
+        workflow = SecAggPlusWorkflow(num_shares=1.0, reconstruction_threshold=max(2, plan.nodes - 1),
+                                      max_weight=float(plan.session.devices), clipping_range=CLIPPING_RANGE,
+                                      quantization_range=QUANTIZATION_RANGE, modulus_range=MODULUS_RANGE,
+                                      timeout=plan.round_timeout)
         DefaultWorkflow(fit_workflow=workflow)(grid, legacy)
-    except EdgeleakError as exc:
+    except Exception as exc:  # the run fails either way; the summary says why, for fleet run's one line
         if run is not None:
             run.writer.close()
-        write_summary(plan, run, str(exc))
+        write_summary(plan, run, str(exc) if isinstance(exc, EdgeleakError) else f"{type(exc).__name__}: {exc}")
         raise
     run.close()

@@ -28,9 +28,9 @@ def main(grid: Grid, context: Context) -> None:
                     timeout=plan.round_timeout,
                     evaluate_fn=lambda r, arrays: MetricRecord({"accuracy": run.accuracy(
                         [a.numpy() for a in arrays.values()])}))
-    except EdgeleakError as exc:
+    except Exception as exc:  # the run fails either way; the summary says why, for fleet run's one line
         if run is not None:
             run.writer.close()
-        write_summary(plan, run, str(exc))
+        write_summary(plan, run, str(exc) if isinstance(exc, EdgeleakError) else f"{type(exc).__name__}: {exc}")
         raise
     run.close()
