@@ -142,6 +142,13 @@ def cmd_capture_inspect(args) -> int:
     s = capture.session
     print(f"capture {args.capture}: model {s.get('model_hash', '?')[:16]} on {s.get('dataset')}, "
           f"{s.get('devices')} x {s.get('board')}, {len(capture.globals)} rounds, {len(capture.updates)} updates")
+    fleet = s.get("fleet")
+    if isinstance(fleet, dict):
+        print(f"  fleet on Flower: nodes {', '.join(map(str, fleet.get('nodes', [])))}, {fleet.get('aggregation')} aggregation")
+    if capture.aggregates:
+        covered = sum(len(a.devices) for a in capture.aggregates)
+        print(f"  {len(capture.aggregates)} secure aggregates (the server saw only each round's sum) of {covered} "
+              f"device updates")
     built = s.get("floor")
     print(f"  floor asked for at build: {'unknown' if 'floor' not in s else (_floor_text(built) if built else 'none')}")
     print("  devices (INFO when the session opened them):")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import struct
+import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,7 +45,7 @@ def unpack(raw: bytes) -> WireMessage:
         header = json.loads(raw[_LEN.size:_LEN.size + length])
         with np.load(io.BytesIO(raw[_LEN.size + length:]), allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
         raise WireError(f"a bridge message does not parse: {exc}") from None
     if not isinstance(header, dict):
         raise WireError("a bridge message's header is not an object")
