@@ -78,11 +78,12 @@ def bench_deployment(model: Path, board: str, counts: list[int], rounds: int, wo
         home.mkdir()
         procs = []
         try:
-            procs.append(_start(["fleet", "superlink", "--port", "8200", "--home", str(home)], home / "sl.out", "SuperLink on"))
+            link = 8200 + n  # fresh ports for every fleet size: the last one's may still be closing
+            procs.append(_start(["fleet", "superlink", "--port", str(link), "--home", str(home)], home / "sl.out", "SuperLink on"))
             for k, name in enumerate(("a", "b")):
                 procs.append(_start(["fleet", "node", "--board", board, "--model", str(model), "--name", name,
-                                     "--count", str(n // 2), "--bridge-port", str(7800 + 20 * k), "--runtime-port",
-                                     str(9300 + k), "--superlink", "127.0.0.1:8200", "--home", str(home)],
+                                     "--count", str(n // 2), "--bridge-port", str(7800 + 100 * n + 20 * k), "--runtime-port",
+                                     str(9300 + 10 * n + k), "--superlink", f"127.0.0.1:{link}", "--home", str(home)],
                                     home / f"{name}.out", "SuperNode '"))
             out = work / f"fleet{n}"
             _run("fleet", "run", "--home", str(home), "--model", str(model), "--out", str(out), "--nodes", "2",

@@ -94,6 +94,7 @@ def cmd_bridge(args) -> int:
 
 def _free_port(host: str, port: int) -> None:
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind: a closed port in TIME_WAIT is free
         try:
             s.bind((host, port))
         except OSError:

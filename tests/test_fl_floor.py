@@ -7,7 +7,7 @@ import pytest
 
 from edgeleak.capture.store import DeviceReport
 from edgeleak.errors import EdgeleakError
-from edgeleak.fl.session import FloorRefusal, _check_floor, device_round
+from edgeleak.fl.session import FloorRefusal, check_floor, device_round
 from edgeleak.link.client import DeviceError, LinkTimeout
 from edgeleak.privacy.floor import Floor
 from edgeleak.train.config import ClipMode, NoiseKind, TrainConfig
@@ -76,15 +76,15 @@ def _report(epsilon, delta):
 
 def test_a_device_that_enforces_another_floor_is_refused():
     floor = Floor(8.0, 1e-5)
-    _check_floor(0, _report(float(np.float32(8.0)), float(np.float32(1e-5))), floor)  # as INFO's f32 fields carry it
-    _check_floor(0, _report(None, None), floor)  # a device that does not report its floor
-    _check_floor(0, _report(0.0, 1e-5), None)  # nothing asked for
+    check_floor(0, _report(float(np.float32(8.0)), float(np.float32(1e-5))), floor)  # as INFO's f32 fields carry it
+    check_floor(0, _report(None, None), floor)  # a device that does not report its floor
+    check_floor(0, _report(0.0, 1e-5), None)  # nothing asked for
     with pytest.raises(EdgeleakError, match="enforces no floor, not the epsilon_max 8 at delta 1e-05 asked for"):
-        _check_floor(0, _report(0.0, 1e-5), floor)
+        check_floor(0, _report(0.0, 1e-5), floor)
     with pytest.raises(EdgeleakError, match="enforces epsilon_max 4 at delta 1e-05"):
-        _check_floor(0, _report(4.0, 1e-5), floor)
+        check_floor(0, _report(4.0, 1e-5), floor)
     with pytest.raises(EdgeleakError, match="at delta 1e-06"):
-        _check_floor(0, _report(8.0, 1e-6), floor)
+        check_floor(0, _report(8.0, 1e-6), floor)
 
 
 def test_device_reports_take_what_info_says_and_leave_the_rest_unknown():

@@ -177,3 +177,55 @@ def test_secure_aggregation_captures_only_the_sum(tmp_path, zoo_models):
     plain_attack = run_attack(tmp_path / "plain", "exclusive_neurons", tmp_path / "attack-plain", aggregate=True)
     assert [s.devices for s in secure_attack.scores] == [(0, 1, 2, 3)] * 2
     assert [round(s.pearson, 3) for s in secure_attack.scores] == [round(s.pearson, 3) for s in plain_attack.scores]
+
+
+def _certificates(directory: Path) -> tuple[Path, Path, Path]:
+    """A CA and a SuperLink certificate for 127.0.0.1 and localhost, made here with cryptography."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "edgeleak test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = directory / "ca.crt", directory / "server.pem", directory / "server.key"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return paths
+
+
+def test_fleet_over_tls(tmp_path, zoo_models):
+    """The commands docs/fleet.md gives for machines apart, on loopback: a SuperLink with a certificate, a node and
+    flwr that trust its CA."""
+    model = zoo_models["mlp"]
+    ca, cert, key = _certificates(tmp_path / "tls")
+    fleet = Fleet(tmp_path / "home")
+    try:
+        fleet.start("fleet", "superlink", "--port", "8100", "--tls-ca", str(ca), "--tls-cert", str(cert), "--tls-key",
+                    str(key), ready="SuperLink on")
+        assert "root-certificates" in (fleet.home / "config.toml").read_text()
+        fleet.start("fleet", "node", "--board", "host", "--model", str(model), "--name", "a", "--count", "1",
+                    "--bridge-port", "7600", "--runtime-port", "9194", "--superlink", "127.0.0.1:8100",
+                    "--tls-ca", str(ca), ready="SuperNode '")
+        run = cli("fleet", "run", "--home", str(fleet.home), "--model", str(model), "--out", str(tmp_path / "tls-run"),
+                  "--nodes", "1", "--devices", "1", "--rounds", "1", *TRAIN)
+        assert run.returncode == 0, run.stderr
+        assert "1 updates from 1 boards on 1 nodes over 1 rounds" in run.stdout
+    finally:
+        fleet.stop()

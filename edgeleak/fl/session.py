@@ -167,7 +167,7 @@ def device_round(k: int, dev: DeviceSession, params: np.ndarray, inputs: np.ndar
     raise EdgeleakError(f"device {k} failed round {config.round} {ROUND_ATTEMPTS} times: {problem}")
 
 
-def _check_floor(k: int, report: DeviceReport, floor: Floor | None) -> None:
+def check_floor(k: int, report: DeviceReport, floor: Floor | None) -> None:
     """A device that reports another floor than the one asked for (e.g. a real board flashed without it) is refused."""
     if floor is None or report.floor_epsilon is None:
         return  # nothing asked for, or a device that does not report its floor
@@ -203,7 +203,7 @@ def run_session(board: Board | Sequence[Board], model: ModelDir, data: Dataset, 
                    for k in range(plan.devices)]  # each is checked to run this model
         reports = tuple(DeviceReport.from_info(k, d.info) for k, d in enumerate(devices))
         for k, report in enumerate(reports):
-            _check_floor(k, report, plan.floor)
+            check_floor(k, report, plan.floor)
         session_meta["device_info"] = [r.to_json() for r in reports]
         session_meta["ports"] = [d.url if ports[k] else None for k, d in enumerate(devices)]
         capacity = min(d.info.max_samples for d in devices)
@@ -215,7 +215,7 @@ def run_session(board: Board | Sequence[Board], model: ModelDir, data: Dataset, 
         for r in range(plan.rounds):
             t0 = time.perf_counter()
             wire0 = sum(d.client.counters.bytes_received + d.client.counters.bytes_sent for d in devices)
-            sent = _crafted(plan, params, shapes, test_features, r)
+            sent = crafted_weights(plan, params, shapes, test_features, r)
             writer.add_global(r, sent)
             config = dataclasses.replace(plan.config, round=r)
             who = [int(k) for k in picked[r]]
@@ -247,7 +247,7 @@ def run_session(board: Board | Sequence[Board], model: ModelDir, data: Dataset, 
                           tuple(int(t) for t in turns), tuple(int(n) for n in releases))
 
 
-def _crafted(plan: SessionPlan, params: list[np.ndarray], shapes, server_features: np.ndarray, round_: int) -> list[np.ndarray]:
+def crafted_weights(plan: SessionPlan, params: list[np.ndarray], shapes, server_features: np.ndarray, round_: int) -> list[np.ndarray]:
     """The weights the server sends this round: its model, or with ``plan.craft`` the imprint head whose bins sit on
     its own held-out features (a fresh direction every round)."""
     if plan.craft is None:

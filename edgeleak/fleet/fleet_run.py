@@ -20,10 +20,9 @@ from edgeleak.device.model_dir import load_model_dir
 from edgeleak.errors import EdgeleakError
 from edgeleak.fl.fedavg import accuracy, fedavg, layers_from_params
 from edgeleak.fl.layout import round_samples, session_layout, session_meta
-from edgeleak.fl.session import REFUSALS, _check_floor, _crafted
+from edgeleak.fl.session import REFUSALS, check_floor, crafted_weights
 from edgeleak.fleet.plan import FleetPlan
 from edgeleak.fleet.records import BoardResult, BoardTask, read_boards
-from edgeleak.link.messages import ErrorCode
 from edgeleak.train.update import Update, UpdateFormatError, UpdateMeta, parse_update
 
 SUMMARY_FILE = "fleet-summary.json"
@@ -112,7 +111,7 @@ class FleetRun:
         self.params = list(self.layout.params)
         self.devices = discover(grid, plan, self.model, legacy=legacy)
         for d in self.devices:
-            _check_floor(d.device, d.report, plan.session.floor)
+            check_floor(d.device, d.report, plan.session.floor)
         meta = session_meta(self.model, self.data, plan.session, self.layout, [d.report.board for d in self.devices])
         meta.update(device_info=[d.report.to_json() for d in self.devices], ports=[d.bridge for d in self.devices],
                     fleet={"nodes": sorted({d.node for d in self.devices}), "aggregation": plan.aggregation,
@@ -135,7 +134,7 @@ class FleetRun:
     def start_round(self, r: int) -> tuple[np.ndarray, dict[int, list[BoardTask]]]:
         """The weights sent this round (recorded as its global weights) and each node's tasks."""
         self._started = time.perf_counter()
-        sent = _crafted(self.plan.session, self.params, self.layout.shapes, self.layout.test_features, r)
+        sent = crafted_weights(self.plan.session, self.params, self.layout.shapes, self.layout.test_features, r)
         self.writer.add_global(r, sent)
         self.sent, self.round_updates = list(sent), {}
         who = [int(k) for k in self.layout.picked[r]]
@@ -219,6 +218,13 @@ class FleetRun:
         write_summary(self.plan, self, error)
 
 
+def run_failed(plan: FleetPlan, run: FleetRun | None, exc: BaseException) -> None:
+    """The run fails either way: keep what was captured and say why in the summary, for fleet run's one line."""
+    if run is not None:
+        run.writer.close()
+    write_summary(plan, run, str(exc) if isinstance(exc, EdgeleakError) else f"{type(exc).__name__}: {exc}")
+
+
 def write_summary(plan: FleetPlan, run: FleetRun | None, error: str | None, *, status: str | None = None) -> None:
     """``fleet-summary.json`` in the capture directory, rewritten after every round: per round, and the run's
     status (running, finished, failed) with the error that stopped it (strict JSON)."""
@@ -234,4 +240,3 @@ def write_summary(plan: FleetPlan, run: FleetRun | None, error: str | None, *, s
     tmp.replace(plan.out / SUMMARY_FILE)
 
 
-__all__ = ["FleetRun", "FleetRound", "FleetDevice", "discover", "write_summary", "SUMMARY_FILE", "ErrorCode"]

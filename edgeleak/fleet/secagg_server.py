@@ -25,7 +25,7 @@ from flwr.server.workflow import DefaultWorkflow, SecAggPlusWorkflow
 
 from edgeleak import strict_json
 from edgeleak.errors import EdgeleakError
-from edgeleak.fleet.fleet_run import FleetRun, write_summary
+from edgeleak.fleet.fleet_run import FleetRun, run_failed
 from edgeleak.fleet.plan import read_plan
 
 CLIPPING_RANGE = 8.0  # SecAgg+ clips each value of a node's mean update to +-this before quantizing it
@@ -103,9 +103,7 @@ def main(grid, context) -> None:
                                       quantization_range=QUANTIZATION_RANGE, modulus_range=MODULUS_RANGE,
                                       timeout=plan.round_timeout)
         DefaultWorkflow(fit_workflow=workflow)(grid, legacy)
-    except Exception as exc:  # the run fails either way; the summary says why, for fleet run's one line
-        if run is not None:
-            run.writer.close()
-        write_summary(plan, run, str(exc) if isinstance(exc, EdgeleakError) else f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        run_failed(plan, run, exc)
         raise
     run.close()

@@ -8,8 +8,7 @@ from pathlib import Path
 from flwr.app import Context, MetricRecord
 from flwr.serverapp import Grid, ServerApp
 
-from edgeleak.errors import EdgeleakError
-from edgeleak.fleet.fleet_run import FleetRun, write_summary
+from edgeleak.fleet.fleet_run import FleetRun, run_failed
 from edgeleak.fleet.plan import read_plan
 from edgeleak.fleet.strategy import BoardFedAvg, CuriousServer, params_record
 
@@ -28,9 +27,7 @@ def main(grid: Grid, context: Context) -> None:
                     timeout=plan.round_timeout,
                     evaluate_fn=lambda r, arrays: MetricRecord({"accuracy": run.accuracy(
                         [a.numpy() for a in arrays.values()])}))
-    except Exception as exc:  # the run fails either way; the summary says why, for fleet run's one line
-        if run is not None:
-            run.writer.close()
-        write_summary(plan, run, str(exc) if isinstance(exc, EdgeleakError) else f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        run_failed(plan, run, exc)
         raise
     run.close()
