@@ -61,17 +61,23 @@ def _hold(procs: list, names: list[str]) -> int:
 
 
 def cmd_superlink(args) -> int:
-    from edgeleak.fleet.processes import flower_env, start, superlink_command, wait_port, write_connection
+    from edgeleak.fleet.processes import (exit_on_sigterm, flower_env, start, stop, superlink_command, wait_port,
+                                          write_connection)
 
     tls = _tls(args)
     _check_loopback_or_tls(args.host, tls)
     home = Path(args.home).resolve()
     cmd = superlink_command(args.host, args.port, tls=tls, simulation=args.simulation)
     log = home / "logs" / f"superlink-{args.port}.log"
+    exit_on_sigterm()
     proc = start(cmd, flower_env(home), log)
     address = f"{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
-    wait_port(address.rsplit(":", 1)[0], args.port, proc, log)
-    write_connection(home, args.connection, address, tls=tls)
+    try:
+        wait_port(address.rsplit(":", 1)[0], args.port, proc, log)
+        write_connection(home, args.connection, address, tls=tls)
+    except BaseException:
+        stop(proc)
+        raise
     print(f"SuperLink on {args.host}:{args.port} (pid {proc.pid}; log {log}); connection '{args.connection}' in "
           f"{home / 'config.toml'}", flush=True)
     return _hold([proc], ["SuperLink"])
@@ -101,13 +107,29 @@ def _free_port(host: str, port: int) -> None:
             raise EdgeleakError(f"port {host}:{port} is busy; choose another with --bridge-port/--runtime-port") from None
 
 
+def bridge_command(args, board: str, model: Path, address: str, *, ports: list[str] = (), count: int = 1) -> list[str]:
+    """``edgeleak fleet bridge`` with this command's boards file, build flags and floor options."""
+    from edgeleak.fleet.processes import bin_path
+
+    cmd = [bin_path("edgeleak"), *(["--boards", str(Path(args.boards).resolve())] if args.boards else []),
+           "fleet", "bridge", "--board", board, "--model", str(model.resolve()), "--listen", address,
+           *[f"--build-flag={f}" for f in getattr(args, "build_flag", [])]]
+    cmd += [a for p in ports for a in ("--port", p)] or ["--count", str(count)]
+    if getattr(args, "floor_epsilon", None):
+        cmd += ["--floor-epsilon", repr(args.floor_epsilon)]
+    if getattr(args, "floor_delta", None):
+        cmd += ["--floor-delta", repr(args.floor_delta)]
+    return cmd + (["--no-floor"] if getattr(args, "no_floor", False) else [])
+
+
 def cmd_node(args) -> int:
     from edgeleak.cli_privacy import _boards
     from edgeleak.fleet.bridge import KEY_ENV
-    from edgeleak.fleet.processes import (bin_path, flower_env, node_config, start, stop, supernode_command,
+    from edgeleak.fleet.processes import (exit_on_sigterm, flower_env, node_config, start, stop, supernode_command,
                                           wait_for_line)
 
     tls = _tls(args)
+    _check_loopback_or_tls(args.superlink.rpartition(":")[0], tls)
     board = _boards(args).get(args.board)
     if not Path(args.model).is_dir():
         raise EdgeleakError(f"{args.model} is not a model directory")
@@ -122,20 +144,17 @@ def cmd_node(args) -> int:
         _free_port("127.0.0.1", int(b.rsplit(":", 1)[1]))
     _free_port("127.0.0.1", args.runtime_port)
     procs, names = [], []
+    exit_on_sigterm()
     try:
         for k, address in enumerate(bridges):
-            cmd = [bin_path("edgeleak"), *(["--boards", str(Path(args.boards).resolve())] if args.boards else []),
-                   "fleet", "bridge", "--board", board.name, "--model", str(Path(args.model).resolve()),
-                   "--listen", address, *[f"--build-flag={f}" for f in args.build_flag]]
-            cmd += ["--port", ports[k]] if ports else []
-            cmd += (["--floor-epsilon", str(args.floor_epsilon)] if args.floor_epsilon else []) + \
-                   (["--floor-delta", str(args.floor_delta)] if args.floor_delta else []) + (["--no-floor"] if args.no_floor else [])
+            cmd = bridge_command(args, board.name, Path(args.model), address, ports=ports[k:k + 1])
             log = home / "logs" / f"bridge-{args.name}-{k}.log"
             procs.append(start(cmd, env, log))
             names.append(f"bridge {k} ({address})")
             print(wait_for_line(log, "ready on", procs[-1], args.ready_timeout), flush=True)
         log = home / "logs" / f"supernode-{args.name}.log"
-        cmd = supernode_command(args.superlink, args.runtime_port, node_config(args.name, bridges), tls=tls)
+        config = node_config(args.name, bridges, require_secagg=args.require_secagg)
+        cmd = supernode_command(args.superlink, args.runtime_port, config, tls=tls)
         procs.append(start(cmd, env, log))
         names.append("SuperNode")
         wait_for_line(log, "Starting Flower SuperNode", procs[-1], 60)
@@ -177,13 +196,16 @@ def add_fleet_parsers(sub) -> None:
     q.add_argument("--runtime-port", type=int, default=9094, help="the SuperNode's own API port (default 9094; one per node)")
     q.add_argument("--bridge-port", type=int, default=7100, help="first bridge port on 127.0.0.1 (default 7100)")
     q.add_argument("--build-flag", action="append", default=[], metavar="FLAG", help="compiler flag for boards built here")
+    q.add_argument("--require-secagg", action="store_true", help="train only in runs behind secure aggregation: a "
+                   "plain run gets every board refused (the server chooses the app; the node's owner sets this)")
     q.add_argument("--ready-timeout", type=float, default=300, help="seconds a bridge may take to build and open its board")
     q.add_argument("--home", default=DEFAULT_HOME, help=HOME_HELP)
     _add_floor_options(q)
     _add_tls_options(q, server=False)
     q.set_defaults(func=cmd_node)
 
-    q = fsub.add_parser("bridge", help="own one board (or several) and run rounds on it for the node's ClientApps")
+    q = fsub.add_parser("bridge", help="own one board (or several) and run rounds on it for the node's ClientApps "
+                        "(loopback only; started by fleet node)")
     q.add_argument("--board", help="board name from boards.yaml (default: the default board)")
     q.add_argument("--model", required=True, help="directory written by 'edgeleak quantize'")
     q.add_argument("--listen", required=True, metavar="HOST:PORT", help="address to answer on (the key is in EDGELEAK_BRIDGE_KEY)")

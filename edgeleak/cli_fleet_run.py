@@ -29,11 +29,10 @@ def _plan(args, *, devices: int, nodes: int, aggregation: str, curious: str | No
                      nodes=nodes, aggregation=aggregation, curious_attack=curious, round_timeout=args.round_timeout)
 
 
-def _forget_summary(plan) -> None:
-    """A summary left by an earlier run into the same directory would be read as this run's."""
-    from edgeleak.fleet.fleet_run import SUMMARY_FILE
-
-    (plan.out / SUMMARY_FILE).unlink(missing_ok=True)
+def _fresh_out(plan) -> None:
+    """A fleet run writes a new capture: an earlier one in the same directory would be mixed with it."""
+    if plan.out.exists() and any(plan.out.iterdir()):
+        raise EdgeleakError(f"{plan.out} is not empty; choose a new --out for this run's capture")
 
 
 def follow(connection: str, run_id: int, plan, home: Path, *, poll: float = 2.0) -> dict:
@@ -41,7 +40,7 @@ def follow(connection: str, run_id: int, plan, home: Path, *, poll: float = 2.0)
     from tqdm import tqdm
 
     from edgeleak.fleet.fleet_run import SUMMARY_FILE
-    from edgeleak.fleet.processes import run_status
+    from edgeleak.fleet.processes import flwr, run_status
 
     summary_path = plan.out / SUMMARY_FILE
     bar = tqdm(total=plan.session.rounds, unit="round", desc=f"fleet run {run_id}", disable=None)
@@ -62,6 +61,11 @@ def follow(connection: str, run_id: int, plan, home: Path, *, poll: float = 2.0)
             if status.startswith("finished"):
                 break
             time.sleep(poll)
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"edgeleak: stopping run {run_id}", file=sys.stderr, flush=True)
+        flwr(["stop", str(run_id), connection], home, timeout=60.0)
+        raise
     finally:
         bar.close()
     if summary_path.exists():
@@ -69,6 +73,8 @@ def follow(connection: str, run_id: int, plan, home: Path, *, poll: float = 2.0)
     if status != "finished:completed" or summary.get("status") != "finished":
         why = summary.get("error") or f"the run ended {status}; see: flwr log {run_id} {connection} --show"
         raise EdgeleakError(f"fleet run {run_id} failed: {why}")
+    if len(summary.get("rounds", [])) != plan.session.rounds:
+        raise EdgeleakError(f"fleet run {run_id} ended after {len(summary.get('rounds', []))} of {plan.session.rounds} rounds")
     return summary
 
 
@@ -95,7 +101,7 @@ def cmd_run(args) -> int:
                  curious=args.curious)
     plan_file = plan.out.with_name(plan.out.name + ".plan.json")
     write_plan(plan, plan_file)
-    _forget_summary(plan)
+    _fresh_out(plan)
     started = time.perf_counter()
     run_id = submit(args.connection, plan_file, home, secagg=args.secagg)
     print(f"submitted run {run_id} to '{args.connection}'", file=sys.stderr, flush=True)
@@ -106,8 +112,9 @@ def cmd_run(args) -> int:
 def cmd_simulate(args) -> int:
     from edgeleak.fleet.bridge import KEY_ENV
     from edgeleak.fleet.plan import write_plan
-    from edgeleak.fleet.processes import (bin_path, flower_env, start, stop, submit, superlink_command, wait_for_line,
-                                          wait_port, write_connection)
+    from edgeleak.cli_fleet import bridge_command
+    from edgeleak.fleet.processes import (exit_on_sigterm, flower_env, start, stop, submit, superlink_command,
+                                          wait_for_line, wait_port, write_connection)
 
     if args.devices < 1:
         raise EdgeleakError("--devices must be at least 1")
@@ -115,16 +122,15 @@ def cmd_simulate(args) -> int:
     plan = _plan(args, devices=args.devices, nodes=args.devices, aggregation="plain", curious=args.curious)
     plan_file = plan.out.with_name(plan.out.name + ".plan.json")
     write_plan(plan, plan_file)
-    _forget_summary(plan)
+    _fresh_out(plan)
     env = flower_env(home, {KEY_ENV: secrets.token_hex(32)})
     bridge = f"127.0.0.1:{args.bridge_port}"
     procs = []
     started = time.perf_counter()
+    exit_on_sigterm()
     try:
         log = home / "logs" / "sim-bridge.log"
-        procs.append(start([bin_path("edgeleak"), *(["--boards", str(Path(args.boards).resolve())] if args.boards else []),
-                            "fleet", "bridge", "--board", args.board, "--model", str(plan.model_dir), "--listen", bridge,
-                            "--count", str(args.devices)], env, log))
+        procs.append(start(bridge_command(args, args.board, plan.model_dir, bridge, count=args.devices), env, log))
         print(wait_for_line(log, "ready on", procs[-1], 600).split(" ready on")[0][:120] + " ...", file=sys.stderr)
         log = home / "logs" / "sim-superlink.log"
         procs.append(start(superlink_command("127.0.0.1", args.superlink_port, tls=None, simulation=True), env, log))

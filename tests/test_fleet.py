@@ -211,8 +211,8 @@ def _certificates(directory: Path) -> tuple[Path, Path, Path]:
 
 
 def test_fleet_over_tls(tmp_path, zoo_models):
-    """The commands docs/fleet.md gives for machines apart, on loopback: a SuperLink with a certificate, a node and
-    flwr that trust its CA."""
+    """The commands docs/fleet.md gives for machines apart, on loopback: a SuperLink with a certificate, nodes and
+    flwr that trust its CA; and a node whose owner requires secure aggregation refusing a plain run."""
     model = zoo_models["mlp"]
     ca, cert, key = _certificates(tmp_path / "tls")
     fleet = Fleet(tmp_path / "home")
@@ -220,12 +220,14 @@ def test_fleet_over_tls(tmp_path, zoo_models):
         fleet.start("fleet", "superlink", "--port", "8100", "--tls-ca", str(ca), "--tls-cert", str(cert), "--tls-key",
                     str(key), ready="SuperLink on")
         assert "root-certificates" in (fleet.home / "config.toml").read_text()
-        fleet.start("fleet", "node", "--board", "host", "--model", str(model), "--name", "a", "--count", "1",
-                    "--bridge-port", "7600", "--runtime-port", "9194", "--superlink", "127.0.0.1:8100",
-                    "--tls-ca", str(ca), ready="SuperNode '")
+        for slot, name in enumerate(("a", "b")):  # node b's owner lets nothing out but behind secure aggregation
+            fleet.start("fleet", "node", "--board", "host", "--model", str(model), "--name", name, "--count", "1",
+                        "--bridge-port", str(7600 + 10 * slot), "--runtime-port", str(9194 + slot), "--superlink",
+                        "127.0.0.1:8100", "--tls-ca", str(ca), *(["--require-secagg"] if slot else []), ready="SuperNode '")
         run = cli("fleet", "run", "--home", str(fleet.home), "--model", str(model), "--out", str(tmp_path / "tls-run"),
-                  "--nodes", "1", "--devices", "1", "--rounds", "1", *TRAIN)
+                  "--nodes", "2", "--devices", "2", "--rounds", "1", *TRAIN)
         assert run.returncode == 0, run.stderr
-        assert "1 updates from 1 boards on 1 nodes over 1 rounds" in run.stdout
+        assert "1 updates from 2 boards on 2 nodes over 1 rounds" in run.stdout
+        assert "round 0: device 1 left out: this node sends updates only behind secure aggregation" in run.stdout
     finally:
         fleet.stop()

@@ -126,7 +126,7 @@ def test_bridge_owns_a_host_board_across_clients(tmp_path, zoo_models, monkeypat
         bridge_client.info(address)
 
 
-def test_fleet_commands_fail_in_one_line(tmp_path, zoo_models):
+def test_fleet_commands_fail_in_one_line(tmp_path, zoo_models, monkeypatch):
     model = str(zoo_models["mlp"])
     home = str(tmp_path / "home")
     one_line_error(cli("fleet", "run", "--home", home, "--model", model, "--out", str(tmp_path / "c"), "--nodes", "2",
@@ -145,6 +145,17 @@ def test_fleet_commands_fail_in_one_line(tmp_path, zoo_models):
     (Path(home) / "config.toml").write_text('[superlink.fleet]\naddress = "127.0.0.1:1"\ninsecure = true\n')
     one_line_error(cli("fleet", "run", "--home", home, "--model", model, "--out", str(tmp_path / "c"), "--nodes", "1",
                        "--devices", "2", "--secagg"), "at least 2 nodes")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "updates.elc").write_bytes(b"x")
+    one_line_error(cli("fleet", "run", "--home", home, "--model", model, "--out", str(tmp_path / "full"), "--nodes", "1",
+                       "--devices", "2"), "is not empty")
+    one_line_error(cli("fleet", "run", "--home", home, "--model", model, "--out", str(tmp_path / "c"), "--nodes", "1",
+                       "--devices", "2", "--rounds", "0"), "at least one device and one round")
+    one_line_error(cli("fleet", "node", "--home", home, "--board", "host", "--model", model, "--superlink",
+                       "10.1.2.3:8000"), "not loopback")
     one_line_error(cli("fleet", "bridge", "--board", "host", "--model", model, "--listen", "nowhere"), "not HOST:PORT")
     one_line_error(cli("fleet", "bridge", "--board", "host", "--model", model, "--listen", "127.0.0.1:7999"),
                    "EDGELEAK_BRIDGE_KEY")
+    monkeypatch.setenv(KEY_ENV, secrets.token_hex(32))
+    one_line_error(cli("fleet", "bridge", "--board", "host", "--model", model, "--listen", "10.1.2.3:7999"),
+                   "loopback only")

@@ -261,19 +261,19 @@ def load_capture(path: Path) -> Capture:
 
     globals_: dict[int, GlobalWeights] = {}
     updates, aggregates = [], []
+    def update_meta(raw: dict) -> UpdateMeta:
+        return UpdateMeta(**{**unknown, **{k: meta_value(k, v, raw) for k, v in raw.items() if k in fields}})
+
     for record in read_records(path / UPDATES_FILE, "updates"):
-        if record.meta.get("type") == "aggregate":
-            raw = record.meta["meta"]
-            meta = UpdateMeta(**{**unknown, **{k: meta_value(k, v, raw) for k, v in raw.items() if k in fields}})
-            aggregates.append(CapturedAggregate(record.meta["round"], tuple(record.meta["devices"]), meta,
-                                                _tensors(record.arrays, "t")))
-        if record.meta.get("type") == "global":
+        kind = record.meta.get("type")
+        if kind == "global":
             globals_[record.meta["round"]] = GlobalWeights(record.meta["round"], _tensors(record.arrays, "t"))
-        elif record.meta.get("type") == "update":
-            raw = record.meta["meta"]
-            meta = UpdateMeta(**{**unknown, **{k: meta_value(k, v, raw) for k, v in raw.items() if k in fields}})
+        elif kind == "update":
             updates.append(CapturedUpdate(
                 device=record.meta["device"], board=record.meta["board"], firmware_version=record.meta["firmware_version"],
-                model_hash=record.meta["model_hash"], received_at=record.meta["received_at"], meta=meta,
-                tensors=_tensors(record.arrays, "t"), sent=_tensors(record.arrays, "m")))
+                model_hash=record.meta["model_hash"], received_at=record.meta["received_at"],
+                meta=update_meta(record.meta["meta"]), tensors=_tensors(record.arrays, "t"), sent=_tensors(record.arrays, "m")))
+        elif kind == "aggregate":
+            aggregates.append(CapturedAggregate(record.meta["round"], tuple(record.meta["devices"]),
+                                                update_meta(record.meta["meta"]), _tensors(record.arrays, "t")))
     return Capture(path=path, session=session, globals=globals_, updates=tuple(updates), aggregates=tuple(aggregates))

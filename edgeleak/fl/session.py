@@ -59,6 +59,8 @@ class SessionPlan:
     craft: str | None = None  # a malicious server: "imprint" sends crafted weights every round (docs/attacks.md)
 
     def __post_init__(self) -> None:
+        if self.devices < 1 or self.rounds < 1:
+            raise EdgeleakError(f"a session needs at least one device and one round, got {self.devices} and {self.rounds}")
         if self.participants is not None and not 1 <= self.participants <= self.devices:
             raise EdgeleakError(f"participants per round must be between 1 and {self.devices}, got {self.participants}")
         if self.craft not in (None, "imprint"):

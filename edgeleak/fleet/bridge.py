@@ -15,11 +15,12 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import sys
 import threading
 from dataclasses import dataclass
 from multiprocessing import AuthenticationError
-from multiprocessing.connection import Listener
+from multiprocessing.connection import Connection, answer_challenge, deliver_challenge
 
 import numpy as np
 
@@ -32,6 +33,8 @@ from edgeleak.fl.session import FloorRefusal, device_round
 from edgeleak.fleet.wire import WireError, WireMessage, pack, unpack
 from edgeleak.train.config import TrainConfig
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+HANDSHAKE_SECONDS = 10.0
 KEY_ENV = "EDGELEAK_BRIDGE_KEY"
 """The bridges' and ClientApps' shared authentication key, hex (``edgeleak fleet node`` draws one per node)."""
 
@@ -103,6 +106,9 @@ def serve(board: Board, model: ModelDir, address: tuple[str, int], *, ports: lis
     requests until SIGTERM or SIGINT, one connection per thread, one request at a time per board; the boards (or
     their emulators) are closed on the way out."""
     key = bridge_key()
+    if address[0] not in LOOPBACK:
+        raise EdgeleakError(f"a bridge listens on loopback only, not {address[0]}: samples and updates cross it "
+                            f"unencrypted (docs/fleet.md, Bridges)")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with contextlib.ExitStack() as stack:
         states = []
@@ -110,17 +116,43 @@ def serve(board: Board, model: ModelDir, address: tuple[str, int], *, ports: lis
             device = stack.enter_context(open_device(board, model, port=port, build_flags=build_flags))
             states.append(BridgeState(device, model, DeviceReport.from_info(0, device.info), threading.Lock()))
         try:
-            listener = stack.enter_context(Listener(address, authkey=key))
+            server = stack.enter_context(socket.create_server(address, backlog=64))
         except OSError as exc:
             raise EdgeleakError(f"bridge address {address[0]}:{address[1]} is not free: {exc.strerror}") from None
         urls = ", ".join(s.device.url for s in states)
         ready(f"bridge {board.name} x{len(states)} ({urls}) ready on {address[0]}:{address[1]} pid {os.getpid()}")
         while True:
             try:
-                conn = listener.accept()
-            except (OSError, EOFError, AuthenticationError):  # a client that failed the handshake
+                sock, _ = server.accept()
+            except OSError:
                 continue
-            threading.Thread(target=_answer, args=(states, conn), daemon=True).start()
+            threading.Thread(target=_connection, args=(states, sock, key), daemon=True).start()
+
+
+def _connection(states: list[BridgeState], sock: socket.socket, key: bytes) -> None:
+    """The HMAC handshake (both ways, as ``multiprocessing.connection.Listener`` does it) in this connection's own
+    thread, so that a local process that connects and stays silent holds up no one else; it is cut off after
+    HANDSHAKE_SECONDS."""
+    conn = Connection(os.dup(sock.fileno()))
+    timer = threading.Timer(HANDSHAKE_SECONDS, _cut, args=(sock,))
+    timer.start()
+    try:
+        deliver_challenge(conn, key)
+        answer_challenge(conn, key)
+    except (AuthenticationError, OSError, EOFError):
+        conn.close()
+        return
+    finally:
+        timer.cancel()
+        sock.close()
+    _answer(states, conn)
+
+
+def _cut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)  # wakes the handshake's blocked read
+    except OSError:
+        pass
 
 
 def _answer(states: list[BridgeState], conn) -> None:

@@ -17,11 +17,12 @@ from flwr.clientapp import ClientApp
 
 from edgeleak.fleet import bridge_client
 from edgeleak.fleet.bridge_client import BridgeDown
-from edgeleak.fleet.records import (BRIDGES, NODE_NAME, BoardResult, BoardTask, boards_content, read_train,
-                                    results_content)
+from edgeleak.fleet.records import (BRIDGES, NODE_NAME, REQUIRE_SECAGG, BoardResult, BoardTask, boards_content,
+                                    read_train, results_content)
 from edgeleak.train.config import TrainConfig
 
 app = ClientApp()
+SECAGG_ONLY = "this node sends updates only behind secure aggregation (fleet node --require-secagg)"
 
 
 def node_bridges(context: Context) -> tuple[str, list[str]]:
@@ -65,13 +66,13 @@ def train_boards(content, bridges: list[str]) -> list[BoardResult]:
 def train_tasks(plan: dict, params, tasks: list[BoardTask], bridges: list[str]) -> list[BoardResult]:
     """Every board the server asks for, side by side; a board whose bridge is gone is reported, not fatal."""
     config = TrainConfig.from_dict(plan["config"])
-    missing = [t for t in tasks if not 0 <= t.board < len(bridges)]
-    if missing:
-        return [BoardResult(t.board, False, error=f"this node has no board {t.board}") for t in missing]
-    with ThreadPoolExecutor(max_workers=max(1, len(tasks))) as pool:
+    known = [t for t in tasks if 0 <= t.board < len(bridges)]
+    missing = [BoardResult(t.board, False, error=f"this node has no board {t.board}") for t in tasks
+               if not 0 <= t.board < len(bridges)]
+    with ThreadPoolExecutor(max_workers=max(1, len(known))) as pool:
         futures = [pool.submit(run_task, bridges[t.board], t, round_=plan["round"], config=config,
-                               model_hash=plan["model_hash"], params=params) for t in tasks]
-        return [f.result() for f in futures]
+                               model_hash=plan["model_hash"], params=params) for t in known]
+        return [f.result() for f in futures] + missing
 
 
 @app.query()
@@ -83,4 +84,7 @@ def query(msg: Message, context: Context) -> Message:
 @app.train()
 def train(msg: Message, context: Context) -> Message:
     _, bridges = node_bridges(context)
+    if context.node_config.get(REQUIRE_SECAGG):  # the node's owner, not the server, decides what leaves it
+        _, _, tasks = read_train(msg.content)
+        return Message(results_content([BoardResult(t.board, False, error=SECAGG_ONLY) for t in tasks]), reply_to=msg)
     return Message(results_content(train_boards(msg.content, bridges)), reply_to=msg)

@@ -14,9 +14,9 @@ from edgeleak.scoring.score import score_record
 
 def attack_round(run, attack, r: int) -> list[dict]:
     """One row per update of round ``r``: the attack's Pearson r and label accuracy, or why it did not apply."""
-    knowledge = getattr(run, "_knowledge", None)
-    if knowledge is None:
-        knowledge = run._knowledge = server_knowledge(run.model, auxiliary_data(run.model, run.plan.dataset))
+    if run.knowledge is None:
+        run.knowledge = server_knowledge(run.model, auxiliary_data(run.model, run.plan.dataset))
+    knowledge = run.knowledge
     layers = tuple(layers_from_params(run.sent, run.layout.shapes))
     rows = []
     for device, update in sorted(run.round_updates.items()):

@@ -1,6 +1,6 @@
 """The server's side of a fleet run: which boards the fleet has, what each round sends them, and what the server
 keeps of their replies (the capture, as ``edgeleak train`` writes it). Flower-free except for the query of the
-nodes; the strategies (edgeleak.fleet.strategy, edgeleak.fleet.secagg) call it."""
+nodes; the strategies (edgeleak.fleet.strategy, edgeleak.fleet.secagg_server) call it."""
 
 from __future__ import annotations
 
@@ -110,6 +110,8 @@ class FleetRun:
         self.layout = session_layout(self.model, self.data, plan.session)
         self.params = list(self.layout.params)
         self.devices = discover(grid, plan, self.model, legacy=legacy)
+        self._by_node = {(d.node_id, d.board_index): d.device for d in self.devices}
+        self.knowledge = None  # what the curious attack knows of the model, made on its first use
         for d in self.devices:
             check_floor(d.device, d.report, plan.session.floor)
         meta = session_meta(self.model, self.data, plan.session, self.layout, [d.report.board for d in self.devices])
@@ -149,9 +151,10 @@ class FleetRun:
     def accept(self, r: int, device: int, result: BoardResult) -> tuple[Update | None, str]:
         """Check one board's reply and capture it: (update, "") or (None, why it is not taken)."""
         if not result.ok:
-            if result.refusal is not None and result.refusal in {c.name for c in REFUSALS}:
-                raise EdgeleakError(f"device {device} refused round {r} under its privacy floor: {result.error}")
+            refused(result.refusal, result.error)
             return None, result.error
+        if device not in self._inputs:
+            return None, f"an update for round {r}, which did not ask this board"
         try:
             update = parse_update(result.update_body)
         except UpdateFormatError as exc:
@@ -174,6 +177,18 @@ class FleetRun:
     @property
     def round_labels(self) -> dict[int, np.ndarray]:
         return {k: self.data.y_train[p] for k, p in self._picks.items()}
+
+    def device_of(self, node_id: int, board: int) -> int | None:
+        """The device number of a node's board; None for a board the fleet does not know (a node that changed)."""
+        return self._by_node.get((node_id, board))
+
+    def asked(self, r: int) -> set[int]:
+        return {int(k) for k in self.layout.picked[r]}
+
+    def halted(self, r: int, why: str) -> None:
+        """A round that ended without any reply the server could use: every asked board is left out of it."""
+        if len(self.rounds) == r:
+            self.finish_round(r, {k: (None, why) for k in sorted(self.asked(r))})
 
     def accept_aggregate(self, r: int, devices: list[int], total: list[np.ndarray]) -> None:
         """Capture a secure aggregate: the sum of ``devices``' updates, with the metadata the server knows itself."""
@@ -216,6 +231,12 @@ class FleetRun:
     def close(self, error: str | None = None) -> None:
         self.writer.close()
         write_summary(self.plan, self, error)
+
+
+def refused(refusal: str | None, error: str) -> None:
+    """A board that refused a round under its privacy floor stops the run, as in edgeleak train."""
+    if refusal is not None and refusal in {c.name for c in REFUSALS}:
+        raise EdgeleakError(error)
 
 
 def run_failed(plan: FleetPlan, run: FleetRun | None, exc: BaseException) -> None:

@@ -20,8 +20,6 @@ APP_DIR = Path(__file__).parent / "app"
 SECAGG_APP_DIR = Path(__file__).parent / "app_secagg"
 """The Flower app projects ``flwr run`` builds, plain and behind SecAgg+ (their code is the installed package)."""
 
-SUPERLINK_PORT = 8000  # Flower 1.42 serves Fleet, Control and Runtime APIs on one port
-
 
 def flower_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
@@ -65,8 +63,8 @@ def supernode_command(superlink: str, runtime_port: int, node_config: str, *, tl
     return cmd + (["--root-certificates", str(tls.ca)] if tls else ["--insecure"])
 
 
-def node_config(name: str, bridges: list[str]) -> str:
-    return f"node-name='{name}' bridges='{','.join(bridges)}'"
+def node_config(name: str, bridges: list[str], *, require_secagg: bool = False) -> str:
+    return f"node-name='{name}' bridges='{','.join(bridges)}' require-secagg={str(require_secagg).lower()}"
 
 
 def write_connection(home: Path, name: str, address: str, *, tls: Tls | None) -> None:
@@ -88,6 +86,7 @@ def write_connection(home: Path, name: str, address: str, *, tls: Tls | None) ->
 def start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as f:
+        f.write(("$ " + " ".join(cmd) + "\n").encode())  # the command line, to rerun it by hand with more flags
         return subprocess.Popen(cmd, env=env, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
 
@@ -124,14 +123,27 @@ def wait_port(host: str, port: int, proc: subprocess.Popen, log: Path, timeout: 
 
 
 def stop(proc: subprocess.Popen, timeout: float = 10.0) -> None:
-    """SIGTERM the process (its Flower children exit with it), then SIGKILL its group if it lingers."""
+    """SIGTERM the process, SIGKILL it if it lingers, then whatever of its process group is left (it was started in
+    a session of its own: a SuperNode's superexec and ClientApps, a bridge's emulator)."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            proc.kill()
             proc.wait()
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def exit_on_sigterm() -> None:
+    """SIGTERM and SIGHUP raise SystemExit, so the caller's clean-up stops its children by PID."""
+    def leave(signum, _frame):
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, leave)
+    signal.signal(signal.SIGHUP, leave)
 
 
 def flwr(args: list[str], home: Path, *, timeout: float = 120.0) -> dict:

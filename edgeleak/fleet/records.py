@@ -19,7 +19,9 @@ from edgeleak.train.config import TrainConfig
 
 NODE_NAME = "node-name"
 BRIDGES = "bridges"
-"""node_config keys: the node's name (orders the fleet's devices) and its bridges, comma-separated HOST:PORT."""
+REQUIRE_SECAGG = "require-secagg"
+"""node_config keys: the node's name (orders the fleet's devices), its bridges (comma-separated HOST:PORT), and
+whether it trains only behind secure aggregation."""
 
 
 @dataclass(frozen=True)

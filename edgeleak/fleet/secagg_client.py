@@ -45,10 +45,9 @@ class BoardsClient(NumPyClient):
                     deltas.append([t.values.astype(np.float64) for t in update.tensors])
                 except UpdateFormatError as exc:
                     ok, error = False, str(exc)
-            out.append({"board": r.board, "ok": ok, "error": error, "refusal": r.refusal, "attempts": r.attempts,
-                        "wire_bytes": r.wire_bytes})
-        if not deltas:
-            raise RuntimeError(f"no board of node {self.name} trained: " + "; ".join(o["error"] for o in out))
+            out.append({"board": r.board, "ok": ok, "error": error, "refusal": r.refusal})
+        if not deltas:  # weight 0: the node adds nothing to the sum, and the server still learns why
+            return [np.zeros(p.size) for p in parameters], 0, {"results": strict_json.dumps(out)}
         # float64: SecAgg+ shifts every value by its clipping range (8) before quantizing, and in float32 that
         # shift alone would round the update to about 1e-6
         mean = [np.mean([d[k] for d in deltas], axis=0) for k in range(len(deltas[0]))]

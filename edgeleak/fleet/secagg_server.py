@@ -25,10 +25,11 @@ from flwr.server.workflow import DefaultWorkflow, SecAggPlusWorkflow
 
 from edgeleak import strict_json
 from edgeleak.errors import EdgeleakError
-from edgeleak.fleet.fleet_run import FleetRun, run_failed
+from edgeleak.fleet.fleet_run import FleetRun, refused, run_failed
 from edgeleak.fleet.plan import read_plan
 
-CLIPPING_RANGE = 8.0  # SecAgg+ clips each value of a node's mean update to +-this before quantizing it
+HALTED = "secure aggregation stopped the round: fewer nodes than its reconstruction threshold answered"
+CLIPPING_RANGE = 8.0  # SecAgg+ clips each value of a node's mean update, scaled by its weight share, to +-this
 QUANTIZATION_RANGE = 2 ** 30  # steps over [-8, 8]: 1.5e-8 each (Flower's default 2**22 rounds mlp's updates to 0)
 MODULUS_RANGE = 2 ** 40  # masks and sums modulo this: room for 1,000 nodes' full-range values
 
@@ -42,13 +43,15 @@ class SecAggFedAvg(FedAvg):
 
     def configure_fit(self, server_round, parameters, client_manager):
         r = server_round - 1
-        sent, tasks = self.run.start_round(r)
-        shapes = [p.shape for p in self.run.params]
-        split = np.split(sent, np.cumsum([int(np.prod(s)) for s in shapes])[:-1])
-        weights = ndarrays_to_parameters([w.reshape(s) for w, s in zip(split, shapes)])
+        if r:
+            self.run.halted(r - 1, HALTED)  # the last round, if SecAgg+ stopped it short of aggregate_fit
+        _, tasks = self.run.start_round(r)
+        weights = ndarrays_to_parameters(self.run.sent)
         proxies = {p.node_id: p for p in client_manager.all().values()}
         out = []
         for node, node_tasks in sorted(tasks.items()):
+            if node not in proxies:
+                continue  # a node gone since the run began: its boards are left out of the round
             buffer = io.BytesIO()
             np.savez(buffer, **{f"inputs.{t.board}": t.inputs for t in node_tasks},
                      **{f"labels.{t.board}": t.labels for t in node_tasks})
@@ -60,28 +63,28 @@ class SecAggFedAvg(FedAvg):
     def aggregate_fit(self, server_round, results, failures):
         r = server_round - 1
         run = self.run
-        asked = {int(k) for k in run.layout.picked[r]}
+        asked = run.asked(r)
         outcome: dict[int, tuple[None, str]] = {}
-        by_node = {d.node_id: [x for x in run.devices if x.node_id == d.node_id] for d in run.devices}
         boards = 0
         for proxy, fitres in results:
             for m in json.loads(str(fitres.metrics["results"])):
-                device = next(d.device for d in by_node[proxy.node_id] if d.board_index == m["board"])
-                if m.get("refusal"):
-                    raise EdgeleakError(f"device {device} refused round {r} under its privacy floor: {m['error']}")
+                device = run.device_of(proxy.node_id, m["board"])
+                if device is None or device not in asked:
+                    continue
+                refused(m.get("refusal"), m["error"])
                 outcome[device] = (None, "" if m["ok"] else m["error"])
             boards += int(fitres.num_examples)
         for k in sorted(asked - set(outcome)):
             outcome[k] = (None, f"node {run.devices[k].node} dropped out of the secure aggregation")
         mean = None
-        if results:
+        if results and boards:
             mean = [np.asarray(a, np.float32).ravel() for a in parameters_to_ndarrays(results[0][1].parameters)]
             covered = sorted(k for k, (_, why) in outcome.items() if not why)
             if len(covered) != boards:
                 raise EdgeleakError(f"round {r}: the nodes report {len(covered)} boards trained, the sum weighs {boards}")
             run.accept_aggregate(r, covered, [m * np.float32(boards) for m in mean])
         run.finish_round(r, outcome, aggregate=mean)
-        return ndarrays_to_parameters([p.reshape(s) for p, s in zip(run.params, [p.shape for p in run.params])]), {}
+        return ndarrays_to_parameters(run.params), {}
 
 
 app = ServerApp()
@@ -103,6 +106,7 @@ def main(grid, context) -> None:
                                       quantization_range=QUANTIZATION_RANGE, modulus_range=MODULUS_RANGE,
                                       timeout=plan.round_timeout)
         DefaultWorkflow(fit_workflow=workflow)(grid, legacy)
+        run.halted(plan.session.rounds - 1, HALTED)
     except Exception as exc:
         run_failed(plan, run, exc)
         raise

@@ -3,7 +3,6 @@ wrapper that attacks each round's updates as they arrive."""
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Iterable
 
@@ -41,19 +40,20 @@ class BoardFedAvg(FedAvg):
     def aggregate_train(self, server_round: int, replies: Iterable[Message]) -> tuple[ArrayRecord | None, MetricRecord | None]:
         r = server_round - 1
         run = self.run
-        asked = {k for k in (int(x) for x in run.layout.picked[r])}
+        asked = run.asked(r)
         results: dict = {}
         wire = flower = 0
-        by_node = {d.node_id: [x for x in run.devices if x.node_id == d.node_id] for d in run.devices}
         for reply in replies:
             node = reply.metadata.src_node_id
             if reply.has_error():
-                for d in by_node.get(node, []):
-                    if d.device in asked:
+                for d in run.devices:
+                    if d.node_id == node and d.device in asked:
                         results[d.device] = (None, f"node {d.node}: {reply.error.reason}")
                 continue
             for res in read_results(reply.content):
-                device = next(d.device for d in by_node[node] if d.board_index == res.board)
+                device = run.device_of(node, res.board)
+                if device is None or device not in asked or device in results:
+                    continue  # a board the server did not ask this round: nothing of it is taken
                 results[device] = run.accept(r, device, res)
                 wire += res.wire_bytes
                 flower += len(res.update_body)
@@ -107,7 +107,3 @@ class CuriousServer(Strategy):
             for row in rows:
                 f.write(strict_json.dumps({**row, "attack": self.attack_name,
                                            "seconds": time.perf_counter() - started}) + "\n")
-
-
-def read_curious(path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
