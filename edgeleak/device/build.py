@@ -13,6 +13,7 @@ from edgeleak.errors import EdgeleakError
 from edgeleak.firmware.build import BuildResult, build_firmware
 from edgeleak.firmware.runners import check_qemu_machine
 from edgeleak.privacy.floor import check_build_flags
+from edgeleak.quantize.artifact import read_header
 from edgeleak.quantize.codegen import artifact_to_c
 
 
@@ -41,6 +42,13 @@ def budget_of(board: Board, model: ModelDir, result: BuildResult) -> BudgetRepor
                         estimated=False)
 
 
+def model_table_flags(artifact: bytes) -> tuple[str, ...]:
+    """The engine's tensor and op tables sized to this model (firmware/src/engine/el_model.h), not to the largest
+    model it accepts: about 100 bytes of RAM per tensor and op saved."""
+    header = read_header(artifact)
+    return (f"-DEL_MAX_TENSORS={max(header.n_tensors, 1)}", f"-DEL_MAX_OPS={max(header.n_ops, 1)}")
+
+
 def build_for_model(board: Board, model_path: Path, build_dir: Path | None = None,
                     flags: tuple[str, ...] = ()) -> tuple[BuildResult, BudgetReport]:
     """Build ``board``'s firmware with the model in ``model_path``; refuse an image over budget.
@@ -56,7 +64,7 @@ def build_for_model(board: Board, model_path: Path, build_dir: Path | None = Non
         build_dir = build_dir.with_name(f"{build_dir.name}-{board.name}")  # inside another: PlatformIO may wipe that)
     source = write_model_source(model)
     result = build_firmware(pio_env=board.pio_env, model_c=source, build_dir=build_dir, allow_registry=not board.offline,
-                            extra_flags=flags, target=board.target,
+                            extra_flags=flags + model_table_flags(model.artifact), target=board.target,
                             budget_kb={"RAM": board.ram_bytes // 1024, "FLASH": board.flash_bytes // 1024})
     budget = budget_of(board, model, result)
     problem = budget.problem()

@@ -1,6 +1,6 @@
 """Emit the model artifact as a C source file the firmware links, with the buffers sized from it:
 the model arena, the on-device training buffers (docs/training.md) sized from the HEAD section, and the
-link buffer for received messages when the head's weights cannot be it."""
+link buffer for received messages (LOAD_WEIGHTS is joined into the global weights instead)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ MAX_SAMPLES = 32
 
 TENSOR_RECORD_SIZE = 48
 NO_TENSOR = 0xFFFF
-LINK_BUFFER_BYTES = 4096
-"""The link buffer of a model whose head's weights cannot serve as one (docs/protocol.md, firmware/README.md)."""
 CHUNK_BYTES = 1024
 SAMPLE_HEAD_BYTES = 4
 
@@ -34,22 +32,23 @@ class TrainingBuffers:
 
     @property
     def factor_floats(self) -> int:
-        """Per-example factors of a build without momentum (EL_TRAIN_NO_MOMENTUM): per sample a clip coefficient,
-        a_1 .. a_{L-1} and delta_0 .. delta_{L-1} (a_0 comes again from the stored sample)."""
+        """Per-example factors of the steps formed row by row (a build without momentum, EL_TRAIN_NO_MOMENTUM, and
+        DP-SGD): per sample a clip coefficient, a_1 .. a_{L-1} and delta_0 .. delta_{L-1} (a_0 comes again from the
+        stored sample)."""
         return self.max_samples * (1 + self.act_floats - self.first_in) if self.params else 0
 
     @property
     def link_bytes(self) -> int:
-        """The link buffer apart from theta: 0 when theta's 4 P bytes hold every message but INFER (LOAD_WEIGHTS,
-        a SAMPLE of the model's input, a chunk's worth of anything else), else LINK_BUFFER_BYTES."""
+        """The link buffer every message but INFER and LOAD_WEIGHTS is joined into: a SAMPLE of the model's input or
+        a chunk's worth, whichever is larger, rounded up to 4 bytes."""
         need = max(CHUNK_BYTES, SAMPLE_HEAD_BYTES + self.input_bytes)
-        return 0 if self.params > 0 and 4 * self.params >= need else LINK_BUFFER_BYTES
+        return (need + 3) // 4 * 4
 
-    @property
-    def ram_bytes(self) -> int:
-        """theta, theta_0, delta, velocity (4 P floats), activations, samples and labels, the link buffer (a build
-        with momentum)."""
-        return (4 * (4 * self.params + self.act_floats) + self.max_samples * (self.sample_bytes + 1)
+    def ram_bytes(self, momentum: bool = True) -> int:
+        """theta_0 and delta (2 P floats), the momentum v (P floats, a build with momentum), activations, factors,
+        samples and labels, the link buffer."""
+        vectors = (3 if momentum else 2) * self.params
+        return (4 * (vectors + self.act_floats + self.factor_floats) + self.max_samples * (self.sample_bytes + 1)
                 + self.link_bytes)
 
 
@@ -83,21 +82,19 @@ def training_buffers_c(buffers: TrainingBuffers) -> list[str]:
     store = max(buffers.max_samples * buffers.sample_bytes, 1)
     return [
         f"/* on-device training: P = {buffers.params} parameters, {buffers.act_floats} activation floats, "
-        f"{buffers.max_samples} samples of {buffers.sample_bytes} bytes; {buffers.ram_bytes} bytes of RAM */",
-        f"__attribute__((aligned(8))) float el_train_theta[{p}];",
+        f"{buffers.max_samples} samples of {buffers.sample_bytes} bytes; {buffers.ram_bytes()} bytes of RAM with "
+        f"momentum, {buffers.ram_bytes(momentum=False)} without */",
         f"__attribute__((aligned(8))) float el_train_theta0[{p}];",
         f"__attribute__((aligned(8))) float el_train_delta[{p}];",
-        "#if defined(EL_TRAIN_NO_MOMENTUM) && EL_TRAIN_NO_MOMENTUM /* mu = 0 only: per-example factors, no v */",
+        "#if defined(EL_TRAIN_NO_MOMENTUM) && EL_TRAIN_NO_MOMENTUM /* mu = 0 only: no v */",
         "__attribute__((aligned(8))) float el_train_velocity[1];",
         "const uint32_t el_train_velocity_len = 0u;",
-        f"__attribute__((aligned(8))) float el_train_factors[{max(buffers.factor_floats, 1)}];",
-        f"const uint32_t el_train_factors_len = {buffers.factor_floats}u;",
         "#else",
         f"__attribute__((aligned(8))) float el_train_velocity[{p}];",
         f"const uint32_t el_train_velocity_len = {buffers.params}u;",
-        "__attribute__((aligned(8))) float el_train_factors[1];",
-        "const uint32_t el_train_factors_len = 0u;",
         "#endif",
+        f"__attribute__((aligned(8))) float el_train_factors[{max(buffers.factor_floats, 1)}];",
+        f"const uint32_t el_train_factors_len = {buffers.factor_floats}u;",
         f"__attribute__((aligned(8))) float el_train_act[{act}];",
         f"int8_t el_train_samples[{store}];",
         f"uint8_t el_train_labels[{buffers.max_samples}];",
@@ -105,7 +102,7 @@ def training_buffers_c(buffers: TrainingBuffers) -> list[str]:
         f"const uint32_t el_train_act_len = {buffers.act_floats}u;",
         f"const uint32_t el_train_sample_bytes = {buffers.sample_bytes}u;",
         f"const uint32_t el_train_max_samples = {buffers.max_samples}u;",
-        f"uint8_t el_link_buffer[{max(buffers.link_bytes, 1)}];",
+        f"__attribute__((aligned(4))) uint8_t el_link_buffer[{buffers.link_bytes}];",
         f"const uint32_t el_link_buffer_len = {buffers.link_bytes}u;",
     ]
 

@@ -100,14 +100,13 @@ def train_round(layers: list[DenseLayer], x: np.ndarray, y: np.ndarray, config: 
     from edgeleak.privacy.grid import make_grid
 
     shapes = [(layer.weights.shape[1], layer.weights.shape[0]) for layer in layers]
-    params = flatten_layers(layers)
-    theta0 = [p.copy() for p in params]
-    velocity = [np.zeros_like(p) for p in params]
-    delta = [np.zeros_like(p) for p in params]
+    theta0 = flatten_layers(layers)
+    velocity = [np.zeros_like(p) for p in theta0]
+    delta = [np.zeros_like(p) for p in theta0]
     lr, mu = np.float32(config.learning_rate), np.float32(config.momentum)
     grid = None
     if config.noise_kind == NoiseKind.GAUSSIAN and config.noise_multiplier > 0:
-        grid = make_grid(config.clip_norm, config.noise_multiplier, sum(len(p) for p in params))
+        grid = make_grid(config.clip_norm, config.noise_multiplier, sum(len(p) for p in theta0))
         if grid is None:
             raise ValueError("the noise multiplier and clip norm do not fit the device's noise grid")
         if words is None:
@@ -119,6 +118,7 @@ def train_round(layers: list[DenseLayer], x: np.ndarray, y: np.ndarray, config: 
     schedule = batch_schedule(len(x), config)
     loss = 0.0
     for batch in schedule:
+        params = [(p0 + d).astype(np.float32) for p0, d in zip(theta0, delta)]  # the step's weights: θ = θ_0 + d
         total = [np.zeros_like(p) for p in params]
         losses = []
         for i in batch:
@@ -137,7 +137,7 @@ def train_round(layers: list[DenseLayer], x: np.ndarray, y: np.ndarray, config: 
             inv_count = np.float32(np.float32(1.0) / count)
             for k, t in enumerate(_split(noisy, params)):
                 velocity[k] = (mu * velocity[k] + (t * inv_count).astype(np.float32)).astype(np.float32)
-                params[k] = (params[k] + (-lr * velocity[k]).astype(np.float32)).astype(np.float32)
+                delta[k] = (delta[k] + (-lr * velocity[k]).astype(np.float32)).astype(np.float32)
             loss = float(np.mean(losses))
             continue
         if config.noise_mode == NoiseMode.STEP and config.noise_kind != NoiseKind.NONE:
@@ -146,12 +146,8 @@ def train_round(layers: list[DenseLayer], x: np.ndarray, y: np.ndarray, config: 
         for k in range(len(params)):
             grad = (total[k] / count).astype(np.float32)
             velocity[k] = (mu * velocity[k] + grad).astype(np.float32)
-            step = (-lr * velocity[k]).astype(np.float32)
-            params[k] = (params[k] + step).astype(np.float32)
-            delta[k] = (delta[k] + step).astype(np.float32)
+            delta[k] = (delta[k] + (-lr * velocity[k]).astype(np.float32)).astype(np.float32)
         loss = float(np.mean(losses))
-    if dpsgd:
-        delta = [(p - p0).astype(np.float32) for p, p0 in zip(params, theta0)]
     pre_clip = global_norm(delta)
     norm_ok = True
     if grid is not None and config.noise_mode == NoiseMode.UPDATE:

@@ -233,10 +233,11 @@ static void wipe_device_memory(void)
 {
     /* what a cold boot would leave: the model C file's buffers (the core re-initialises the rest) */
     memset(el_model_arena, 0, el_model_arena_len);
-    memset(el_train_theta, 0, sizeof(float) * el_train_params_len);
     memset(el_train_theta0, 0, sizeof(float) * el_train_params_len);
     memset(el_train_delta, 0, sizeof(float) * el_train_params_len);
-    memset(el_train_velocity, 0, sizeof(float) * el_train_params_len);
+    memset(el_train_velocity, 0, sizeof(float) * el_train_velocity_len);
+    memset(el_train_factors, 0, sizeof(float) * el_train_factors_len);
+    memset(el_link_buffer, 0, el_link_buffer_len);
     memset(el_train_act, 0, sizeof(float) * el_train_act_len);
     memset(el_train_samples, 0, (size_t)el_train_max_samples * el_train_sample_bytes);
     memset(el_train_labels, 0, el_train_max_samples);

@@ -24,7 +24,9 @@
 static el_model s_model;
 static el_status s_model_status = EL_ERR_ARG;
 static el_rx s_rx;
-static size_t s_msg_cap; /* the link buffer in use: theta when the generator sized none apart, or el_link_buffer */
+static size_t s_msg_cap; /* the largest message accepted: the link buffer, or LOAD_WEIGHTS's 4 P bytes */
+
+enum { ROUTE_INFER = 0, ROUTE_WEIGHTS = 1 };
 static uint32_t s_inferences;
 
 static void send_msg(uint8_t type, uint16_t seq, const uint8_t *head, size_t head_len, const uint8_t *data,
@@ -189,23 +191,23 @@ void el_app_init(void)
     s_model_status = el_model_load(&s_model, el_model_artifact, el_model_artifact_len, el_model_arena,
                                    el_model_arena_len);
     el_app_train_init(model_ok() ? &s_model : NULL);
+    /* every message but INFER and LOAD_WEIGHTS is joined into the link buffer; INFER into the input tensor,
+       LOAD_WEIGHTS (4 P bytes) into the update d, free once the round's UPDATE is fetched */
+    el_rx_init(&s_rx, el_link_buffer, el_link_buffer_len);
+    s_msg_cap = el_link_buffer_len;
     {
-        /* every message but INFER is joined into the training weights theta (scratch between rounds; LOAD_WEIGHTS
-           needs 4 P bytes) when they are at least the generated link buffer, else into that buffer (0 bytes when the
-           generator found theta large enough: a head the firmware cannot train then takes empty messages only) */
         size_t cap = 0;
-        uint8_t *big = el_app_train_link_buffer(&cap);
-        if (big != NULL && cap >= el_link_buffer_len) {
-            el_rx_init(&s_rx, big, cap);
-            s_msg_cap = cap;
-        } else {
-            el_rx_init(&s_rx, el_link_buffer, el_link_buffer_len);
-            s_msg_cap = el_link_buffer_len;
+        uint8_t *weights = el_app_train_weights_buffer(&cap);
+        if (weights != NULL) {
+            el_rx_route(&s_rx, ROUTE_WEIGHTS, EL_MSG_LOAD_WEIGHTS, weights, cap);
+            if (cap > s_msg_cap) {
+                s_msg_cap = cap;
+            }
         }
     }
     if (model_ok()) {
         el_tensor *in = el_model_input(&s_model);
-        el_rx_route(&s_rx, EL_MSG_INFER, in->data, in->size);
+        el_rx_route(&s_rx, ROUTE_INFER, EL_MSG_INFER, in->data, in->size);
     }
 }
 
@@ -231,7 +233,11 @@ static void on_repeat(const el_rx_msg *m)
 void el_app_feed(uint8_t byte)
 {
     el_rx_msg m;
-    switch (el_rx_feed(&s_rx, byte, &m)) {
+    const el_rx_event ev = el_rx_feed(&s_rx, byte, &m);
+    if (el_rx_touched(&s_rx) & (1u << ROUTE_WEIGHTS)) { /* LOAD_WEIGHTS bytes, even of one never completed */
+        el_app_train_update_overwritten();
+    }
+    switch (ev) {
     case EL_RX_MESSAGE:
         on_message(&m);
         break;

@@ -91,23 +91,28 @@ void el_app_train_init(el_model *m)
         || !find_backbone(m, &el_tstate.backbone_ops, &el_tstate.cut) || el_tstate.cut->type != 1u
         || el_tstate.cut->size != el_tstate.head.in[0] || el_tstate.cut->size > el_train_sample_bytes || el_train_max_samples == 0u
         || el_train_max_samples > 0xFFFFu
-        || (el_train_velocity_len != el_tstate.head.params /* else a build without momentum, with its factors */
-            && (el_train_velocity_len != 0u
-                || el_train_factors_len < el_train_max_samples * (1u + el_tstate.head.act_len - el_tstate.head.in[0])))) {
+        || (el_train_velocity_len != el_tstate.head.params && el_train_velocity_len != 0u) /* 0: no momentum */
+        || el_train_factors_len < el_train_max_samples * (1u + el_tstate.head.act_len - el_tstate.head.in[0])) {
         return;
     }
     el_f32_from_le(el_train_theta0, m->head + el_tstate.head.data_offset, el_tstate.head.params);
     el_tstate.trainable = 1;
 }
 
-uint8_t *el_app_train_link_buffer(size_t *cap)
+uint8_t *el_app_train_weights_buffer(size_t *cap)
 {
     if (!el_tstate.trainable) {
         *cap = 0;
         return NULL;
     }
     *cap = (size_t)el_tstate.head.params * sizeof(float);
-    return (uint8_t *)el_train_theta;
+    return (uint8_t *)el_train_delta;
+}
+
+void el_app_train_update_overwritten(void)
+{
+    el_tstate.have_last = 0;
+    wipe(&el_tstate.last_rng, sizeof(el_tstate.last_rng));
 }
 
 uint16_t el_app_train_max_samples(void) { return el_tstate.trainable ? (uint16_t)el_train_max_samples : 0u; }
@@ -157,7 +162,6 @@ static void forget_samples(void)
         wipe(el_train_delta, (size_t)el_tstate.head.params * sizeof(float));
         wipe(el_train_velocity, (size_t)el_train_velocity_len * sizeof(float));
         wipe(el_train_factors, (size_t)el_train_factors_len * sizeof(float));
-        wipe(el_train_theta, (size_t)el_tstate.head.params * sizeof(float));
         wipe(el_train_act, (size_t)el_tstate.head.act_len * sizeof(float));
     }
     el_tstate.n_samples = 0;
@@ -229,7 +233,7 @@ static void on_load_weights(uint16_t seq, const uint8_t *body, size_t len)
             }
         }
     }
-    el_f32_from_le(el_train_theta0, body, el_tstate.head.params);
+    el_f32_from_le(el_train_theta0, body, el_tstate.head.params); /* the body sits in d (el_app_train_weights_buffer) */
     ack(seq);
 }
 
@@ -298,7 +302,6 @@ static void on_train(uint16_t seq, size_t len)
     }
     el_tstate.rho = cost.total; /* charged before anything is computed: a failed round stays paid */
     ctx.head = &el_tstate.head;
-    ctx.theta = el_train_theta;
     ctx.theta0 = el_train_theta0;
     ctx.delta = el_train_delta;
     ctx.velocity = el_train_velocity_len != 0u ? el_train_velocity : NULL;

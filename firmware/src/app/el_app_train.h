@@ -30,8 +30,12 @@ extern "C" {
  */
 void el_app_train_init(el_model *m);
 
-/** theta as a byte buffer (free between messages) and its size 4 P; NULL/0 when the model has no head. */
-uint8_t *el_app_train_link_buffer(size_t *cap);
+/** Where LOAD_WEIGHTS is joined (4 P bytes): the update d, free once the round's UPDATE is fetched; NULL/0 when
+    the model cannot train. */
+uint8_t *el_app_train_weights_buffer(size_t *cap);
+
+/** The receiver wrote into that buffer: the last round's update is gone (no RESEND, no replayed TRAIN). */
+void el_app_train_update_overwritten(void);
 
 /** Samples per round the device stores (0 when it cannot train). */
 uint16_t el_app_train_max_samples(void);

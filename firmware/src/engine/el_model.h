@@ -14,8 +14,17 @@
 #include "el_kernels.h"
 #include "el_status.h"
 
+/* The model's tables: the build of a given model sizes them to it (-DEL_MAX_TENSORS=N -DEL_MAX_OPS=M, as
+   edgeleak's board builds do); a larger artifact is refused at load. */
+#ifndef EL_MAX_TENSORS
 #define EL_MAX_TENSORS 64
+#endif
+#ifndef EL_MAX_OPS
 #define EL_MAX_OPS 64
+#endif
+#if EL_MAX_TENSORS < 1 || EL_MAX_TENSORS > 64 || EL_MAX_OPS < 1 || EL_MAX_OPS > 64
+#error "EL_MAX_TENSORS and EL_MAX_OPS are 1 .. 64"
+#endif
 #define EL_MODEL_HASH_LEN 32
 
 /** Per-tensor view resolved at load time. data points into the artifact (constants) or the arena. */

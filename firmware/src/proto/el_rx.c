@@ -10,25 +10,56 @@ void el_rx_init(el_rx *rx, uint8_t *buf, size_t cap)
     rx->cap = buf != NULL ? cap : 0;
 }
 
-void el_rx_route(el_rx *rx, uint8_t type, uint8_t *buf, size_t cap)
+void el_rx_route(el_rx *rx, uint8_t route, uint8_t type, uint8_t *buf, size_t cap)
 {
-    rx->route_type = buf != NULL ? type : 0;
-    rx->route_buf = buf;
-    rx->route_cap = buf != NULL ? cap : 0;
+    if (route >= EL_RX_ROUTES) {
+        return;
+    }
+    rx->route_type[route] = buf != NULL ? type : 0;
+    rx->route_buf[route] = buf;
+    rx->route_cap[route] = buf != NULL ? cap : 0;
     rx->state = EL_RX_IDLE;
+}
+
+uint8_t el_rx_touched(el_rx *rx)
+{
+    const uint8_t t = rx->touched;
+    rx->touched = 0;
+    return t;
+}
+
+/* Copy n bytes of the message being joined to its buffer at msg_len. */
+static void join(el_rx *rx, const uint8_t *src, size_t n)
+{
+    if (n != 0u) {
+        memcpy(rx->msg_buf + rx->msg_len, src, n);
+        if (rx->routed != 0u) {
+            rx->touched |= (uint8_t)(1u << (rx->routed - 1u));
+        }
+    }
+    rx->msg_len += n;
 }
 
 void el_rx_forget(el_rx *rx) { rx->done_valid = 0; }
 
 static void start(el_rx *rx, const el_pkt *p)
 {
-    int routed = rx->route_type != 0 && p->type == rx->route_type;
+    uint8_t i;
     rx->state = EL_RX_ACTIVE;
     rx->msg_type = p->type;
     rx->msg_seq = p->seq;
     rx->msg_len = 0;
-    rx->msg_buf = routed ? rx->route_buf : rx->buf;
-    rx->msg_cap = routed ? rx->route_cap : rx->cap;
+    rx->msg_buf = rx->buf;
+    rx->msg_cap = rx->cap;
+    rx->routed = 0;
+    for (i = 0; i < EL_RX_ROUTES; i++) {
+        if (rx->route_type[i] != 0 && p->type == rx->route_type[i]) {
+            rx->msg_buf = rx->route_buf[i];
+            rx->msg_cap = rx->route_cap[i];
+            rx->routed = (uint8_t)(i + 1u);
+            break;
+        }
+    }
 }
 
 static el_rx_event held(el_rx_msg *msg, size_t len)
@@ -81,10 +112,7 @@ static el_rx_event on_offset_chunk(el_rx *rx, const el_pkt *p, el_rx_msg *msg)
         rx->state = more ? EL_RX_DISCARD : EL_RX_IDLE;
         return EL_RX_TOO_BIG;
     }
-    if (n != 0u) {
-        memcpy(rx->msg_buf + rx->msg_len, p->body + EL_OFFSET_LEN, n);
-    }
-    rx->msg_len += n;
+    join(rx, p->body + EL_OFFSET_LEN, n);
     return more ? held(msg, rx->msg_len) : complete(rx, msg);
 }
 
@@ -118,10 +146,7 @@ static el_rx_event on_packet(el_rx *rx, const el_pkt *p, el_rx_msg *msg)
         rx->state = more ? EL_RX_DISCARD : EL_RX_IDLE;
         return EL_RX_TOO_BIG;
     }
-    if (p->len != 0) {
-        memcpy(rx->msg_buf + rx->msg_len, p->body, p->len);
-    }
-    rx->msg_len += p->len;
+    join(rx, p->body, p->len);
     if (more) {
         return EL_RX_NONE;
     }

@@ -45,15 +45,19 @@ typedef struct {
 
 enum { EL_RX_IDLE = 0, EL_RX_ACTIVE, EL_RX_DISCARD };
 
+#define EL_RX_ROUTES 2
+
 typedef struct {
     uint8_t frame[EL_FRAME_MAX];  /**< encoded bytes of the frame being received; at its end, decoded in place */
     size_t frame_len;
     uint8_t frame_overflow;       /**< set: skip bytes up to the next 0x00 */
     uint8_t *buf;                 /**< default message buffer */
     size_t cap;
-    uint8_t route_type;           /**< messages of this type go to route_buf (0: none) */
-    uint8_t *route_buf;
-    size_t route_cap;
+    uint8_t route_type[EL_RX_ROUTES]; /**< messages of route_type[i] go to route_buf[i] (0: none) */
+    uint8_t *route_buf[EL_RX_ROUTES];
+    size_t route_cap[EL_RX_ROUTES];
+    uint8_t routed;               /**< 1 + the route of the message being joined, 0 for the default buffer */
+    uint8_t touched;              /**< bit i: bytes were written into route_buf[i] (el_rx_touched clears it) */
     uint8_t state;                /**< EL_RX_IDLE / ACTIVE / DISCARD */
     uint8_t msg_type;
     uint16_t msg_seq;
@@ -70,8 +74,13 @@ typedef struct {
 /** Start with an empty state; messages are joined into buf[0..cap). */
 void el_rx_init(el_rx *rx, uint8_t *buf, size_t cap);
 
-/** Join messages of one type into a buffer of their own (e.g. INFER into the input tensor). */
-void el_rx_route(el_rx *rx, uint8_t type, uint8_t *buf, size_t cap);
+/** Join messages of one type into a buffer of their own (e.g. INFER into the input tensor): route `route`
+    (< EL_RX_ROUTES); buf NULL removes it. */
+void el_rx_route(el_rx *rx, uint8_t route, uint8_t type, uint8_t *buf, size_t cap);
+
+/** Bit i set when bytes were written into route i's buffer since the last call (even of a message never
+    completed); clears the bits. */
+uint8_t el_rx_touched(el_rx *rx);
 
 /** Forget the message joined last: its chunks, sent again, are joined anew. */
 void el_rx_forget(el_rx *rx);

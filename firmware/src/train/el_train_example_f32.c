@@ -4,7 +4,8 @@
 #include "train/el_train_kernels.h"
 #include "train/el_train_round.h"
 
-float el_train_example_f32(const el_head *h, const float *theta, float *act, uint16_t label, float *norm2)
+float el_train_example_f32(const el_head *h, const float *theta0, const float *delta, float *act, uint16_t label,
+                           float *norm2)
 {
     float *a[EL_HEAD_MAX_LAYERS] = {NULL, NULL, NULL};
     float *d[EL_HEAD_MAX_LAYERS] = {NULL, NULL, NULL};
@@ -22,13 +23,12 @@ float el_train_example_f32(const el_head *h, const float *theta, float *act, uin
         at += h->out[l];
     }
     for (l = 0; l < h->layers; l++) {
-        const float *w = theta + h->offset[2 * l];
-        const float *b = theta + h->offset[2 * l + 1];
-        el_dense_forward_f32(w, b, a[l], h->in[l], h->out[l], l < last, l < last ? a[l + 1] : d[last]);
+        el_dense_forward_f32(theta0 + h->offset[2 * l], delta + h->offset[2 * l], a[l], h->in[l], h->out[l], l < last,
+                             l < last ? a[l + 1] : d[last]);
     }
     loss = el_softmax_xent_f32(d[last], h->out[last], label);
     for (l = last; l > 0; l--) {
-        el_dense_backward_f32(theta + h->offset[2 * l], d[l], a[l], h->in[l], h->out[l], d[l - 1]);
+        el_dense_backward_f32(theta0 + h->offset[2 * l], delta + h->offset[2 * l], d[l], a[l], h->in[l], h->out[l], d[l - 1]);
     }
     for (l = 0; l < h->layers; l++) {
         n2 += el_sum_squares_f32(d[l], h->out[l]) * (el_sum_squares_f32(a[l], h->in[l]) + 1.0f);

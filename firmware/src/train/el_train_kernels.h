@@ -18,19 +18,22 @@ extern "C" {
 #endif
 
 /**
- * y = W x + b (the sum W x first, then + b), optionally y = relu(y) (y > 0 ? y : 0).
- * @param w  [n_out][n_in]   @param b [n_out]   @param x [n_in]   @param y [n_out] (must not alias x)
+ * y = W x + b (the sum W x first, then + b), optionally y = relu(y) (y > 0 ? y : 0), on the layer's weights
+ * theta = theta_0 + d: every weight and bias is the float32 sum p0[i] + dp[i] as it is read (docs/training.md).
+ * @param p0 the layer's global parameters, W [n_out][n_in] then b [n_out] (el_head.h)  @param dp the same of d
+ * @param x [n_in]   @param y [n_out] (must not alias x)
  */
-void el_dense_forward_f32(const float *w, const float *b, const float *x, uint16_t n_in, uint16_t n_out, int relu,
+void el_dense_forward_f32(const float *p0, const float *dp, const float *x, uint16_t n_in, uint16_t n_out, int relu,
                           float *y);
 
 /**
  * Backward to the layer's input through the ReLU that produced it:
- * dx[k] = (sum_j W[j][k] dy[j]) when a[k] > 0, else 0.
- * @param w [n_out][n_in]  @param dy [n_out]  @param a [n_in] the layer's input (relu output)  @param dx [n_in]
+ * dx[k] = (sum_j W[j][k] dy[j]) when a[k] > 0, else 0, with W[j][k] = w0[j][k] + dw[j][k] (theta = theta_0 + d).
+ * @param w0 [n_out][n_in]  @param dw [n_out][n_in]  @param dy [n_out]  @param a [n_in] the layer's input (relu output)
+ * @param dx [n_in]
  */
-void el_dense_backward_f32(const float *w, const float *dy, const float *a, uint16_t n_in, uint16_t n_out,
-                           float *dx);
+void el_dense_backward_f32(const float *w0, const float *dw, const float *dy, const float *a, uint16_t n_in,
+                           uint16_t n_out, float *dx);
 
 /**
  * Accumulate c times one example's gradient: gw[j][k] += (c dy[j]) a[k], gb[j] += c dy[j].

@@ -1,4 +1,5 @@
-/** @file el_train_round.c @brief Batching, per-example clipping, SGD with momentum, update clipping and noise. */
+/** @file el_train_round.c @brief Batching, per-example clipping, SGD with momentum on theta_0 + d, update clipping
+ *  and noise. */
 #include "train/el_train_round.h"
 
 #include <math.h>
@@ -18,16 +19,15 @@ static void load_features(const el_train_ctx *ctx, uint32_t sample, float *x)
     }
 }
 
-/* The step's update, fused with what follows it: theta += u and d += u (or, in DP-SGD, v <- mu v + sum / B',
-   theta += u); after the round's last step also d = theta - theta_0 (DP-SGD) and ||d||^2, per tensor with Kahan
-   compensation then summed (as el_sum_squares_f32 per tensor). Returns ||d||^2 when last, else 0. */
-static float apply_step(const el_train_ctx *ctx, const el_train_config *c, int dpsgd, float inv_count, int last)
+/* The step's update with momentum, fused with what follows it: d += u, u = -lr v; after the round's last step also
+   ||d||^2, per tensor with Kahan compensation then summed (as el_sum_squares_f32 per tensor). Returns ||d||^2 when
+   last, else 0. */
+static float apply_step(const el_train_ctx *ctx, const el_train_config *c, int last)
 {
     const el_head *h = ctx->head;
-    float *const theta = ctx->theta;
     float *const d = ctx->delta;
-    float *const v = ctx->velocity;
-    const float lr = c->lr, mu = c->momentum;
+    const float *const v = ctx->velocity;
+    const float lr = c->lr;
     float total = 0.0f;
     uint32_t t, i;
 
@@ -35,35 +35,14 @@ static float apply_step(const el_train_ctx *ctx, const el_train_config *c, int d
         const uint32_t end = h->offset[t] + h->size[t];
         float sum = 0.0f, comp = 0.0f;
         i = h->offset[t];
-        if (dpsgd && v == NULL) { /* no momentum: v <- 0 v + sum / B' is sum / B' */
+        if (last) {
             for (; i < end; i++) {
-                theta[i] += -(lr * (d[i] * inv_count));
-                d[i] = theta[i] - ctx->theta0[i];
-            }
-        } else if (dpsgd) { /* d holds the step's noisy sum */
-            for (; i < end; i++) {
-                const float m = mu * v[i];
-                v[i] = m + d[i] * inv_count;
-                theta[i] += -(lr * v[i]);
-                d[i] = theta[i] - ctx->theta0[i]; /* the released steps' sum, once the last step is done */
-            }
-        } else if (last) {
-            for (; i < end; i++) {
-                const float u = -(lr * v[i]);
-                theta[i] += u;
-                d[i] += u;
+                d[i] += -(lr * v[i]);
                 el_kahan_add_sq(d[i], &sum, &comp);
             }
         } else {
             for (; i < end; i++) {
-                const float u = -(lr * v[i]);
-                theta[i] += u;
-                d[i] += u;
-            }
-        }
-        if (last && dpsgd) {
-            for (i = h->offset[t]; i < end; i++) {
-                el_kahan_add_sq(d[i], &sum, &comp);
+                d[i] += -(lr * v[i]);
             }
         }
         total += sum;
@@ -71,42 +50,36 @@ static float apply_step(const el_train_ctx *ctx, const el_train_config *c, int d
     return total;
 }
 
-/* One SGD step on the samples batch(j), j < count; returns the batch's mean loss. The first example starts the
-   sum (v <- mu v folded into it; DP-SGD: the sum starts from zeros), the others accumulate. */
+/* One SGD step on the samples batch(j), j < count; returns the batch's mean loss. With momentum outside DP-SGD the
+   batch gradient goes straight into v: the first example starts the sum (v <- mu v folded into it), the others
+   accumulate; every other step is formed row by row from the examples' factors. */
 static float run_step(const el_train_ctx *ctx, const el_train_config *c, const el_dp_grid *grid, el_prng *rng,
                       uint32_t first, uint32_t stride_mod, uint32_t count, int last, float *norm2_out)
 {
     const int dpsgd = grid != NULL && c->noise_mode == EL_NOISE_EVERY_STEP;
-    float *const sum = dpsgd ? ctx->delta : ctx->velocity; /* DP-SGD: the clipped sum is kept apart */
-    const float decay = dpsgd ? 0.0f : c->momentum;
     const float clip = grid != NULL ? grid->clip_eff : c->clip_norm;
     const el_head *h = ctx->head;
     const uint32_t p = h->params;
-    const float inv_count = 1.0f / (float)count;
     float loss_sum = 0.0f;
     uint32_t j;
     uint16_t l;
 
-    if (!dpsgd && ctx->velocity == NULL) { /* a build without momentum: no gradient buffer */
-        return el_train_step_factored(ctx, c, clip, rng, first, stride_mod, count, last, norm2_out);
-    }
-    if (dpsgd) {
-        memset(sum, 0, (size_t)p * sizeof(float)); /* holds theta - theta_0 of the previous step */
+    if (dpsgd || ctx->velocity == NULL) {
+        return el_train_step_factored(ctx, c, dpsgd ? grid : NULL, clip, rng, first, stride_mod, count, last,
+                                      norm2_out);
     }
     for (j = 0; j < count; j++) {
         const uint32_t sample = stride_mod ? (first + j) % stride_mod : first + j;
-        const uint16_t label = ctx->labels[sample];
-        float norm2, factor = 1.0f, coef;
+        float norm2, factor = 1.0f;
         float *at = ctx->act;
         const float *a[EL_HEAD_MAX_LAYERS];
         const float *d[EL_HEAD_MAX_LAYERS];
 
         load_features(ctx, sample, ctx->act);
-        loss_sum += el_train_example_f32(h, ctx->theta, ctx->act, label, &norm2);
+        loss_sum += el_train_example_f32(h, ctx->theta0, ctx->delta, ctx->act, ctx->labels[sample], &norm2);
         if (c->clip_mode == EL_CLIP_EXAMPLE) {
             factor = el_clip_scale_f32(sqrtf(norm2), clip);
         }
-        coef = dpsgd ? factor : factor / (float)count;
         for (l = 0; l < h->layers; l++) {
             a[l] = at;
             at += h->in[l];
@@ -115,26 +88,20 @@ static float run_step(const el_train_ctx *ctx, const el_train_config *c, const e
             d[l] = at;
             at += h->out[l];
         }
-        if (dpsgd && !(norm2 < INFINITY)) { /* overflow or NaN: the example contributes nothing */
-            coef = 0.0f;
-            memset(ctx->act, 0, (size_t)(at - ctx->act) * sizeof(float)); /* activations and deltas */
-        }
         for (l = 0; l < h->layers; l++) {
-            float *gw = sum + h->offset[2 * l];
-            float *gb = sum + h->offset[2 * l + 1];
+            float *gw = ctx->velocity + h->offset[2 * l];
+            float *gb = ctx->velocity + h->offset[2 * l + 1];
             if (j == 0u) {
-                el_dense_grad_start_f32(gw, gb, d[l], a[l], h->in[l], h->out[l], coef, decay);
+                el_dense_grad_start_f32(gw, gb, d[l], a[l], h->in[l], h->out[l], factor / (float)count, c->momentum);
             } else {
-                el_dense_grad_accumulate_f32(gw, gb, d[l], a[l], h->in[l], h->out[l], coef);
+                el_dense_grad_accumulate_f32(gw, gb, d[l], a[l], h->in[l], h->out[l], factor / (float)count);
             }
         }
     }
-    if (dpsgd) {
-        (void)el_grid_noise_f32(sum, p, grid, 1.0f, (float)count * (float)grid->sens, 0, rng);
-    } else if (c->noise_mode == EL_NOISE_EVERY_STEP && c->noise_kind != EL_NOISE_NONE) {
-        el_add_noise_f32(ctx->velocity, p, c->noise_kind, c->noise_mult * c->clip_norm, inv_count, rng);
+    if (c->noise_mode == EL_NOISE_EVERY_STEP && c->noise_kind != EL_NOISE_NONE) {
+        el_add_noise_f32(ctx->velocity, p, c->noise_kind, c->noise_mult * c->clip_norm, 1.0f / (float)count, rng);
     }
-    *norm2_out = apply_step(ctx, c, dpsgd, inv_count, last);
+    *norm2_out = apply_step(ctx, c, last);
     return loss_sum / (float)count;
 }
 
@@ -146,13 +113,12 @@ el_status el_train_round(const el_train_ctx *ctx, const el_train_config *c, cons
     uint32_t p, i;
     float total = 0.0f, norm;
 
-    if (h == NULL || n == 0u || ctx->theta == NULL || ctx->theta0 == NULL || ctx->delta == NULL
-        || (ctx->velocity == NULL && (ctx->factors == NULL || c->momentum != 0.0f)) || ctx->act == NULL
+    if (h == NULL || n == 0u || ctx->theta0 == NULL || ctx->delta == NULL || ctx->factors == NULL
+        || (ctx->velocity == NULL && c->momentum != 0.0f) || ctx->act == NULL
         || ctx->samples == NULL || ctx->labels == NULL || c->batch == 0u || ctx->sample_stride < h->in[0]) {
         return EL_ERR_ARG;
     }
     p = h->params;
-    memcpy(ctx->theta, ctx->theta0, (size_t)p * sizeof(float));
     memset(ctx->delta, 0, (size_t)p * sizeof(float));
     if (ctx->velocity != NULL) {
         memset(ctx->velocity, 0, (size_t)p * sizeof(float));
@@ -179,7 +145,7 @@ el_status el_train_round(const el_train_ctx *ctx, const el_train_config *c, cons
             }
         }
     }
-    norm = sqrtf(total); /* ||d|| from the last step's pass (DP-SGD: d = theta_end - theta_0 there too) */
+    norm = sqrtf(total); /* ||d|| from the last step's pass */
     res->pre_clip_norm = norm;
     res->norm_ok = 1;
     if (grid != NULL) {

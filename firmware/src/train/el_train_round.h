@@ -3,11 +3,16 @@
  * @brief One round of on-device training (docs/training.md, "A round", steps 1-8 up to the noise;
  *        sparsification and encoding happen while UPDATE is written, el_update.h).
  *
- * Memory: 4 P floats (theta, theta_0, delta d, velocity v) and act_len floats of activations; no
- * gradient buffer and no per-example gradient buffer:
- * - the batch gradient is accumulated straight into v: at each step v <- mu v, then for every sample
- *   v += (s_i / B') g_i, then v += n_k / B' (the same sum as v <- mu v + (sum s_i g_i + n_k) / B',
- *   rounded in a different order);
+ * Memory: theta_0 and d (2 P floats), the momentum v (P floats, builds with momentum only), act_len floats of
+ * activations and the per-example factors of a batch; no working copy of the weights, no gradient buffer and no
+ * per-example gradient buffer:
+ * - the weights of a step are theta = theta_0 + d, each summed as it is read; d changes only between steps;
+ * - with momentum and without DP-SGD, the batch gradient is accumulated straight into v: at each step v <- mu v,
+ *   then for every sample v += (s_i / B') g_i, then v += n_k / B' (the same sum as v <- mu v + (sum s_i g_i + n_k)
+ *   / B', rounded in a different order), then d += -lr v;
+ * - otherwise (no momentum buffer, or DP-SGD, whose clipped sum is rounded to the grid before it is noised) the
+ *   step keeps each example's factors and forms the gradient one row of W_l (or one b_l) at a time
+ *   (el_train_step_factored.h);
  * - the per-example norm of a dense head needs no materialised g_i: ||dW_l||^2 = ||delta_l||^2 ||a_l||^2,
  *   so ||g_i||^2 = sum_l ||delta_l||^2 (||a_l||^2 + 1), and s_i = min(1, C / ||g_i||) is known before
  *   g_i is accumulated.
@@ -29,11 +34,11 @@ extern "C" {
 
 typedef struct {
     const el_head *head;
-    float *theta;            /**< [P] working weights (scratch outside a round) */
-    const float *theta0;     /**< [P] global weights: every round starts here */
-    float *delta;            /**< [P] out: the update d after clipping and noise */
+    const float *theta0;     /**< [P] global weights: every round starts here; never written */
+    float *delta;            /**< [P] d, the steps' sum: the weights are theta_0 + d; out: the update after clipping
+                                  and noise */
     float *velocity;         /**< [P] momentum v; NULL in a build without momentum (then mu must be 0) */
-    float *factors;          /**< without momentum: [batch][1 + act_len - in_0] per-example factors, else unused */
+    float *factors;          /**< [batch][1 + act_len - in_0] per-example factors (no momentum buffer, or DP-SGD) */
     float *act;              /**< [head->act_len] activations and deltas (el_head.h layout) */
     const int8_t *samples;   /**< sample i at samples + i * sample_stride: in_0 int8 cut values */
     uint32_t sample_stride;  /**< bytes between samples, >= in_0 */
@@ -60,10 +65,11 @@ el_status el_train_round(const el_train_ctx *ctx, const el_train_config *c, cons
                          el_round_result *res);
 
 /**
- * Forward and backward of one sample whose features are already in a_0 (act[0..in_0)).
- * Fills a_1.., delta_0..; returns the loss; *norm2 = ||g_i||^2 over every tensor.
+ * Forward and backward of one sample whose features are already in a_0 (act[0..in_0)), on the weights
+ * theta_0 + d. Fills a_1.., delta_0..; returns the loss; *norm2 = ||g_i||^2 over every tensor.
  */
-float el_train_example_f32(const el_head *h, const float *theta, float *act, uint16_t label, float *norm2);
+float el_train_example_f32(const el_head *h, const float *theta0, const float *delta, float *act, uint16_t label,
+                           float *norm2);
 
 #ifdef __cplusplus
 }

@@ -1,9 +1,10 @@
-/** @file el_train_step_factored.c @brief An SGD step without momentum and without a P-float gradient buffer. */
+/** @file el_train_step_factored.c @brief An SGD step without a P-float gradient buffer, row by row. */
 #include "train/el_train_step_factored.h"
 
 #include <math.h>
 #include <string.h>
 
+#include "train/el_grid_noise.h"
 #include "train/el_train_kernels.h"
 
 /* Feature k of a stored sample: x = (q - z) * s, the expression of the round's feature load. */
@@ -46,32 +47,41 @@ static void add_row(float *acc, const el_train_ctx *ctx, uint32_t sample, const 
     }
 }
 
-/* Noise (as the round's per-step noise, draws in parameter order), then theta += u, d += u, u = -lr g; with
-   `last`, ||d||^2 accumulates with Kahan compensation. */
-static void apply(const el_train_ctx *ctx, const el_train_config *c, float *g, uint32_t at, uint32_t n,
-                  float inv_count, el_prng *rng, int last, float *sum, float *comp)
+/* The row's step noise (DP-SGD: rounded to the grid and noised, then / B'), then v <- mu v + g when there is a v,
+   d += u with u = -lr v (or -lr g); with `last`, ||d||^2 accumulates with Kahan compensation. */
+static void apply(const el_train_ctx *ctx, const el_train_config *c, const el_dp_grid *grid, float *g, uint32_t at,
+                  uint32_t n, uint32_t count, el_prng *rng, int last, float *sum, float *comp)
 {
+    const float inv_count = 1.0f / (float)count;
+    float *const d = ctx->delta + at;
+    float *const v = ctx->velocity != NULL ? ctx->velocity + at : NULL;
     uint32_t k;
-    if (c->noise_mode == EL_NOISE_EVERY_STEP && c->noise_kind != EL_NOISE_NONE) {
+    if (grid != NULL) {
+        (void)el_grid_noise_f32(g, n, grid, 1.0f, (float)count * (float)grid->sens, 0, rng);
+    } else if (c->noise_mode == EL_NOISE_EVERY_STEP && c->noise_kind != EL_NOISE_NONE) {
         el_add_noise_f32(g, n, c->noise_kind, c->noise_mult * c->clip_norm, inv_count, rng);
     }
     for (k = 0; k < n; k++) {
-        const float u = -(c->lr * g[k]);
-        ctx->theta[at + k] += u;
-        ctx->delta[at + k] += u;
+        float step = grid != NULL ? g[k] * inv_count : g[k];
+        if (v != NULL) {
+            const float m = c->momentum * v[k];
+            v[k] = m + step;
+            step = v[k];
+        }
+        d[k] += -(c->lr * step);
         if (last) {
-            el_kahan_add_sq(ctx->delta[at + k], sum, comp);
+            el_kahan_add_sq(d[k], sum, comp);
         }
     }
 }
 
-float el_train_step_factored(const el_train_ctx *ctx, const el_train_config *c, float clip, el_prng *rng,
-                             uint32_t first, uint32_t stride_mod, uint32_t count, int last, float *norm2_out)
+float el_train_step_factored(const el_train_ctx *ctx, const el_train_config *c, const el_dp_grid *grid, float clip,
+                             el_prng *rng, uint32_t first, uint32_t stride_mod, uint32_t count, int last,
+                             float *norm2_out)
 {
     const el_head *h = ctx->head;
     const uint32_t in0 = h->in[0];
     const uint32_t stride = 1u + h->act_len - in0;
-    const float inv_count = 1.0f / (float)count;
     float *const acc = ctx->act; /* free once the batch's factors are kept */
     uint32_t a_at[EL_HEAD_MAX_LAYERS], d_at[EL_HEAD_MAX_LAYERS];
     float loss_sum = 0.0f, total = 0.0f;
@@ -94,11 +104,15 @@ float el_train_step_factored(const el_train_ctx *ctx, const el_train_config *c, 
         for (k = 0; k < in0; k++) {
             ctx->act[k] = feature(ctx, sample, k);
         }
-        loss_sum += el_train_example_f32(h, ctx->theta, ctx->act, ctx->labels[sample], &norm2);
+        loss_sum += el_train_example_f32(h, ctx->theta0, ctx->delta, ctx->act, ctx->labels[sample], &norm2);
         if (c->clip_mode == EL_CLIP_EXAMPLE) {
             factor = el_clip_scale_f32(sqrtf(norm2), clip);
         }
-        slot[0] = factor / (float)count;
+        if (grid != NULL && !(norm2 < INFINITY)) { /* overflow or NaN: the example contributes nothing */
+            factor = 0.0f;
+            memset(ctx->act, 0, (size_t)h->act_len * sizeof(float)); /* activations and deltas */
+        }
+        slot[0] = grid != NULL ? factor : factor / (float)count; /* DP-SGD: the clipped sum itself */
         memcpy(slot + 1, ctx->act + in0, (size_t)(stride - 1u) * sizeof(float)); /* a_1.., delta_0.. */
     }
     for (l = 0; l < h->layers; l++) {
@@ -110,7 +124,7 @@ float el_train_step_factored(const el_train_ctx *ctx, const el_train_config *c, 
                 const uint32_t sample = stride_mod ? (first + n) % stride_mod : first + n;
                 add_row(acc, ctx, sample, l > 0u ? slot + a_at[l] : NULL, n_in, slot[0] * slot[d_at[l] + r], n == 0u);
             }
-            apply(ctx, c, acc, h->offset[2 * l] + r * n_in, n_in, inv_count, rng, last, &sum, &comp);
+            apply(ctx, c, grid, acc, h->offset[2 * l] + r * n_in, n_in, count, rng, last, &sum, &comp);
         }
         total += sum;
         sum = 0.0f;
@@ -122,7 +136,7 @@ float el_train_step_factored(const el_train_ctx *ctx, const el_train_config *c, 
                 acc[r] = n == 0u ? cj : acc[r] + cj;
             }
         }
-        apply(ctx, c, acc, h->offset[2 * l + 1], n_out, inv_count, rng, last, &sum, &comp);
+        apply(ctx, c, grid, acc, h->offset[2 * l + 1], n_out, count, rng, last, &sum, &comp);
         total += sum;
     }
     *norm2_out = last ? total : 0.0f;

@@ -297,7 +297,7 @@ static void test_rx(void)
           memcmp(m.body, a + 1, 10) == 0);
 
     /* routed type joins into its own buffer, bounded by it */
-    el_rx_route(&s_rx, EL_MSG_INFER, s_route, sizeof(s_route));
+    el_rx_route(&s_rx, 0, EL_MSG_INFER, s_route, sizeof(s_route));
     CHECK(feed_pkt(EL_MSG_INFER, 0, 6, a, 100, &m) == EL_RX_MESSAGE && m.body == s_route && m.len == 100);
     CHECK(feed_pkt(EL_MSG_INFER, 0, 6, a, 101, &m) == EL_RX_TOO_BIG);
     CHECK(feed_pkt(EL_MSG_INFER, EL_FLAG_MORE, 7, a, 60, &m) == EL_RX_NONE);
