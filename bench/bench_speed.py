@@ -32,8 +32,10 @@ class Footprint:
     problem: str = ""
 
 
-def training_per_parameter(model_dir: Path, board_name: str, samples: int) -> tuple[int, float]:
-    """Trainable parameters and instructions per parameter per training sample (one step, batch ``samples``)."""
+def training_per_parameter(model_dir: Path, board_name: str, samples: int,
+                           flags: tuple[str, ...] = ()) -> tuple[int, float]:
+    """Trainable parameters and instructions per parameter per training sample (one step, batch ``samples``) of a
+    build with ``flags`` besides the testing flag (e.g. ``-DEL_TRAIN_NO_MOMENTUM=1``)."""
     from edgeleak.boards import load_boards
     from edgeleak.data import load_dataset
     from edgeleak.device.infer import instructions_from_ticks
@@ -44,7 +46,7 @@ def training_per_parameter(model_dir: Path, board_name: str, samples: int) -> tu
     board = load_boards().get(board_name)
     data = load_dataset("basic_motions")
     model = load_model_dir(model_dir)
-    testing = ("-DEL_TESTING_BUILD=1",)  # the only kind of build that reports ticks
+    testing = ("-DEL_TESTING_BUILD=1",) + flags  # the only kind of build that reports ticks
     with open_device(board, model, icount=True, build_flags=testing) as session:
         for x, y in zip(model.quantize(data.x_train[:samples]), data.y_train[:samples]):
             session.client.add_sample(int(y), x.tobytes())

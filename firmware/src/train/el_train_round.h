@@ -11,8 +11,8 @@
  *   then for every sample v += (s_i / B') g_i, then v += n_k / B' (the same sum as v <- mu v + (sum s_i g_i + n_k)
  *   / B', rounded in a different order), then d += -lr v;
  * - otherwise (no momentum buffer, or DP-SGD, whose clipped sum is rounded to the grid before it is noised) the
- *   step keeps each example's factors and forms the gradient one row of W_l (or one b_l) at a time
- *   (el_train_step_factored.h);
+ *   step keeps each example's factors and adds each example's share straight to d (no momentum), or forms the
+ *   gradient one row of W_l (or one b_l) at a time (DP-SGD) (el_train_step_factored.h);
  * - the per-example norm of a dense head needs no materialised g_i: ||dW_l||^2 = ||delta_l||^2 ||a_l||^2,
  *   so ||g_i||^2 = sum_l ||delta_l||^2 (||a_l||^2 + 1), and s_i = min(1, C / ||g_i||) is known before
  *   g_i is accumulated.

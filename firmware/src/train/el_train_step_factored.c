@@ -1,4 +1,5 @@
-/** @file el_train_step_factored.c @brief An SGD step without a P-float gradient buffer, row by row. */
+/** @file el_train_step_factored.c @brief An SGD step without a P-float gradient buffer: from the examples' factors,
+ *  straight into d (no momentum) or row by row (DP-SGD). */
 #include "train/el_train_step_factored.h"
 
 #include <math.h>
@@ -47,8 +48,8 @@ static void add_row(float *acc, const el_train_ctx *ctx, uint32_t sample, const 
     }
 }
 
-/* The row's step noise (DP-SGD: rounded to the grid and noised, then / B'), then v <- mu v + g when there is a v,
-   d += u with u = -lr v (or -lr g); with `last`, ||d||^2 accumulates with Kahan compensation. */
+/* DP-SGD, one row: the clipped sum rounded to the grid and noised, then / B'; v <- mu v + g when there is a v; d += u
+   with u = -lr v (or -lr g); with `last`, ||d||^2 accumulates with Kahan compensation. */
 static void apply(const el_train_ctx *ctx, const el_train_config *c, const el_dp_grid *grid, float *g, uint32_t at,
                   uint32_t n, uint32_t count, el_prng *rng, int last, float *sum, float *comp)
 {
@@ -56,13 +57,9 @@ static void apply(const el_train_ctx *ctx, const el_train_config *c, const el_dp
     float *const d = ctx->delta + at;
     float *const v = ctx->velocity != NULL ? ctx->velocity + at : NULL;
     uint32_t k;
-    if (grid != NULL) {
-        (void)el_grid_noise_f32(g, n, grid, 1.0f, (float)count * (float)grid->sens, 0, rng);
-    } else if (c->noise_mode == EL_NOISE_EVERY_STEP && c->noise_kind != EL_NOISE_NONE) {
-        el_add_noise_f32(g, n, c->noise_kind, c->noise_mult * c->clip_norm, inv_count, rng);
-    }
+    (void)el_grid_noise_f32(g, n, grid, 1.0f, (float)count * (float)grid->sens, 0, rng);
     for (k = 0; k < n; k++) {
-        float step = grid != NULL ? g[k] * inv_count : g[k];
+        float step = g[k] * inv_count;
         if (v != NULL) {
             const float m = c->momentum * v[k];
             v[k] = m + step;
@@ -73,6 +70,44 @@ static void apply(const el_train_ctx *ctx, const el_train_config *c, const el_dp
             el_kahan_add_sq(d[k], sum, comp);
         }
     }
+}
+
+/* Without momentum outside DP-SGD: each example's -lr (s_n / B') g_n straight into d, example by example (the
+   weights stay theta_0 + d of the step's start: every forward pass is done), then the step noise -lr n_k / B' in
+   parameter order; returns ||d||^2 (per tensor, Kahan) when last, else 0. */
+static float step_into_delta(const el_train_ctx *ctx, const el_train_config *c, el_prng *rng, uint32_t first,
+                             uint32_t stride_mod, uint32_t count, int last, const uint32_t *a_at, const uint32_t *d_at)
+{
+    const el_head *h = ctx->head;
+    const uint32_t in0 = h->in[0];
+    const uint32_t stride = 1u + h->act_len - in0;
+    float *const x = ctx->act; /* a_0 of each example again */
+    float total = 0.0f;
+    uint32_t n, k, t;
+    uint16_t l;
+
+    for (n = 0; n < count; n++) {
+        const uint32_t sample = stride_mod ? (first + n) % stride_mod : first + n;
+        const float *slot = ctx->factors + n * stride;
+        const float coef = -(c->lr * slot[0]);
+        for (k = 0; k < in0; k++) {
+            x[k] = feature(ctx, sample, k);
+        }
+        for (l = 0; l < h->layers; l++) {
+            el_dense_grad_accumulate_f32(ctx->delta + h->offset[2 * l], ctx->delta + h->offset[2 * l + 1],
+                                         slot + d_at[l], l > 0u ? slot + a_at[l] : x, h->in[l], h->out[l], coef);
+        }
+    }
+    if (c->noise_mode == EL_NOISE_EVERY_STEP && c->noise_kind != EL_NOISE_NONE) {
+        el_add_noise_f32(ctx->delta, h->params, c->noise_kind, c->noise_mult * c->clip_norm,
+                         -(c->lr * (1.0f / (float)count)), rng);
+    }
+    if (last) {
+        for (t = 0; t < 2u * h->layers; t++) {
+            total += el_sum_squares_f32(ctx->delta + h->offset[t], h->size[t]);
+        }
+    }
+    return total;
 }
 
 float el_train_step_factored(const el_train_ctx *ctx, const el_train_config *c, const el_dp_grid *grid, float clip,
@@ -114,6 +149,10 @@ float el_train_step_factored(const el_train_ctx *ctx, const el_train_config *c, 
         }
         slot[0] = grid != NULL ? factor : factor / (float)count; /* DP-SGD: the clipped sum itself */
         memcpy(slot + 1, ctx->act + in0, (size_t)(stride - 1u) * sizeof(float)); /* a_1.., delta_0.. */
+    }
+    if (grid == NULL) {
+        *norm2_out = step_into_delta(ctx, c, rng, first, stride_mod, count, last, a_at, d_at);
+        return loss_sum / (float)count;
     }
     for (l = 0; l < h->layers; l++) {
         const uint32_t n_in = h->in[l], n_out = h->out[l];

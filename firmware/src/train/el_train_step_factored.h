@@ -4,10 +4,14 @@
  *        (EL_TRAIN_NO_MOMENTUM), and every DP-SGD step.
  *
  * Each example's factors are kept: its clip coefficient (s_n / B', or s_n in DP-SGD), a_1 .. a_{L-1} and
- * delta_0 .. delta_{L-1} (1 + act_len - in_0 floats; a_0 is derived again from the stored int8 sample). The step
- * then walks the parameters in order, one row of W_l (or one b_l) at a time: g = sum_n coef_n delta_n[r] a_n in
- * example order (the sums of the momentum build's v with mu = 0, term for term), the row's step noise (DP-SGD: the
- * row rounded to the grid and noised, then / B'), v <- mu v + g when there is a v, and d += -lr v (or -lr g).
+ * delta_0 .. delta_{L-1} (1 + act_len - in_0 floats; a_0 is derived again from the stored int8 sample), so that
+ * every forward pass of the step runs on the weights theta_0 + d of the step's start. Then:
+ * - without momentum outside DP-SGD: example by example, d += -lr (s_n / B') g_n (el_dense_grad_accumulate_f32 on
+ *   the factors), then the step noise d += (sigma C draw) (-lr / B') in parameter order;
+ * - in DP-SGD (whose clipped sum is rounded to the grid before it is noised, so it must be whole per coordinate):
+ *   the parameters in order, one row of W_l (or one b_l) at a time: g = sum_n s_n delta_n[r] a_n in example order,
+ *   the row rounded to the grid and noised (the draws of the whole vector, in parameter order), / B',
+ *   v <- mu v + g when there is a v, and d += -lr v (or -lr g).
  */
 #ifndef EL_TRAIN_STEP_FACTORED_H
 #define EL_TRAIN_STEP_FACTORED_H
