@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 from edgeleak.boards.config import Board
-from edgeleak.device.build import default_build_dir, write_model_source
+from edgeleak.device.build import default_build_dir, model_table_flags, write_model_source
 from edgeleak.device.model_dir import load_model_dir
 from edgeleak.device.session import find_serial_port
 from edgeleak.errors import EdgeleakError
@@ -38,7 +38,8 @@ def flash_board(board: Board, model_path: Path, *, port: str | None = None, time
     source = write_model_source(model)
     cmd = pio_command("run", "-d", str(FIRMWARE_DIR), "-e", board.pio_env, "-t", "upload",
                       *(("--upload-port", upload_port) if upload_port else ()))
-    env = build_environ(build_dir=default_build_dir(model, flags).resolve(), model_c=source.resolve(), extra_flags=flags)
+    env = build_environ(build_dir=default_build_dir(model, flags).resolve(), model_c=source.resolve(),
+                        extra_flags=flags + model_table_flags(model.artifact))
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:

@@ -8,7 +8,7 @@ Targets (sources in firmware/fuzz/, seeds and dictionaries from edgeleak.firmwar
 - ``link``: every byte a server can send, through COBS, CRC, chunk reassembly and every message handler, into
   the device core with a trainable model compiled in (a testing build: host seeds accepted; a 239-parameter head);
 - ``link_floor``: the same in a build with a privacy floor (``EL_FLOOR_EPSILON=8``, not a testing build) and a
-  1,157-parameter head, whose weights are larger than the 4 KB message buffer;
+  1,157-parameter head, whose LOAD_WEIGHTS (4,628 B) is larger than the 1,024-byte link buffer;
 - ``model``: the model artifact loader, and the kernels on every artifact it accepts.
 
 tests/engine/test_fuzz.py runs each target for a bounded slice; bench/bench_fuzz.py runs them longer.
@@ -71,13 +71,13 @@ class FuzzTarget:
 
 
 TARGETS = {
-    # P = 239: 4 P bytes are less than a chunk, so messages are joined into the generated 4 KB link buffer. The
+    # P = 239: LOAD_WEIGHTS (956 B) is joined into d, every other message into the 1,024-byte link buffer. The
     # compute cap (example-parameter products per round) also bounds the discrete Gaussian draws of a DP-SGD round,
     # most of a noisy round's time: 4,096 keeps a round within a few milliseconds (17 examples of 239 parameters).
     "link": FuzzTarget("link", "fuzz_link.c", ("app", "proto", "engine", "train"), (),
                        tuple({**LINK_DEFINES, "EL_TESTING_BUILD": "1", "EL_MAX_ROUND_WORK": "4096"}.items()),
                        8192, (13,), WRAP_CRC, LINK_NO_CMP_TRACING),
-    # P = 1,157: 4 P bytes hold every message, so messages are joined into theta (LOAD_WEIGHTS' path); a floor
+    # P = 1,157: LOAD_WEIGHTS (4,628 B) spans several chunks into d, beyond the link buffer; a floor
     # of epsilon 8, so every release is noisy and charged to the budget
     "link_floor": FuzzTarget("link_floor", "fuzz_link.c", ("app", "proto", "engine", "train"), (),
                              tuple({**LINK_DEFINES, "EL_FLOOR_EPSILON": "8", "EL_TESTING_BUILD": "0",

@@ -124,8 +124,8 @@ def dense_model(*, features: int = 12, hidden: int = 8, classes: int = 3, seed: 
 
 
 LINK_MODEL_HIDDEN = (64,)
-"""A head of 12 -> 64 -> 5: P = 1157 parameters, so 4 P bytes exceed the 4 KB message buffer and the core joins
-messages into theta (docs/protocol.md), the path LOAD_WEIGHTS needs on real models."""
+"""A head of 12 -> 64 -> 5: P = 1157 parameters, so LOAD_WEIGHTS (4,628 B) exceeds the 1,024-byte link buffer and
+arrives in several chunks joined into d (docs/protocol.md), as on real models."""
 
 
 def link_model() -> ExportedModel:
