@@ -50,7 +50,8 @@ def adam_fit(objective: Callable[..., tf.Tensor], initial: list[np.ndarray], *, 
     optimizer = tf.keras.optimizers.Adam(schedule)
     bounds = bounds or [None] * len(variables)
 
-    @tf.function
+    optimizer.build(variables)  # its moments exist before the loop: a graph loop cannot create variables
+
     def step():
         with tf.GradientTape() as tape:
             loss = objective(*variables)
@@ -61,10 +62,13 @@ def adam_fit(objective: Callable[..., tf.Tensor], initial: list[np.ndarray], *, 
         for v, b in zip(variables, bounds):
             if b is not None:
                 v.assign(tf.clip_by_value(v, b[0], b[1]))
-        return loss
 
-    for _ in range(iterations):
-        step()
+    @tf.function
+    def run(steps):
+        for _ in tf.range(steps):  # one graph loop, not a Python call per step
+            step()
+
+    run(tf.constant(iterations, tf.int32))
     final = float(objective(*variables))
     return Fit(final if np.isfinite(final) else np.inf, tuple(v.numpy() for v in variables), iterations)
 

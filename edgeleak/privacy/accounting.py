@@ -14,6 +14,7 @@ the RDP figure here and at most about 10% above PLD's.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -54,12 +55,25 @@ def _no_guarantee(unit: str) -> PrivacySpend:
     return PrivacySpend(math.inf, math.inf, math.inf, DELTA, unit, 0, 0.0, None)
 
 
-def privacy_spend(config: TrainConfig, *, rounds: int, samples_per_round: int, parameters: int,
-                  delta: float = DELTA) -> PrivacySpend:
-    """ε at ``delta`` after ``rounds`` rounds with the defenses of ``config`` on ``parameters`` parameters."""
+@functools.lru_cache(maxsize=256)
+def _composed_epsilons(multiplier: float, count: int, delta: float) -> tuple[float, float]:
+    """(ε from RDP, ε from PLD or nan beyond PLD_LIMIT) of ``count`` Gaussian mechanisms of noise multiplier
+    ``multiplier`` at ``delta``. Pure, and kept per process: PLD's discretisation takes seconds, and a study asks
+    for the same releases again (each seed, each user, the audit)."""
     import dp_accounting
     from dp_accounting import pld, rdp
 
+    composed = dp_accounting.SelfComposedDpEvent(dp_accounting.GaussianDpEvent(multiplier), count)
+    eps_rdp = float(rdp.RdpAccountant().compose(composed).get_epsilon(delta))
+    eps_pld = math.nan
+    if not eps_rdp > PLD_LIMIT:
+        eps_pld = float(pld.PLDAccountant().compose(composed).get_epsilon(delta))
+    return eps_rdp, eps_pld
+
+
+def privacy_spend(config: TrainConfig, *, rounds: int, samples_per_round: int, parameters: int,
+                  delta: float = DELTA) -> PrivacySpend:
+    """ε at ``delta`` after ``rounds`` rounds with the defenses of ``config`` on ``parameters`` parameters."""
     grid, per_round, rho_round = device_grid.round_cost(config, samples=samples_per_round, params=parameters)
     if grid is None or not math.isfinite(rho_round):
         return _no_guarantee(_unit(config))
@@ -68,11 +82,7 @@ def privacy_spend(config: TrainConfig, *, rounds: int, samples_per_round: int, p
     rho = 0.0
     for _ in range(rounds):
         rho = device_grid.rho_add(rho, rho_round)
-    composed = dp_accounting.SelfComposedDpEvent(dp_accounting.GaussianDpEvent(multiplier), count)
-    eps_rdp = float(rdp.RdpAccountant().compose(composed).get_epsilon(delta))
-    eps_pld = math.nan
-    if not eps_rdp > PLD_LIMIT:
-        eps_pld = float(pld.PLDAccountant().compose(composed).get_epsilon(delta))
+    eps_rdp, eps_pld = _composed_epsilons(float(multiplier), int(count), float(delta))
     headline = eps_pld if not math.isnan(eps_pld) else eps_rdp
     return PrivacySpend(headline, eps_pld, eps_rdp, delta, _unit(config), count, multiplier,
                         math.sqrt(count) / multiplier, device_grid.epsilon_zcdp(rho, delta), rho)

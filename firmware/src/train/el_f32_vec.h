@@ -5,12 +5,13 @@
  *        that moves eight floats per load and store instruction (VLDM/VSTM).
  *
  * Both bodies do the same operations on every element in the same order, each product-and-sum one fused
- * multiply-add, as the C body compiles with `-ffp-contract=fast` on those cores: the results are identical.
+ * multiply-add (fmaf in the C body on those cores): the results are identical.
  * `-DEL_KERNELS_REFERENCE=1` builds the C bodies only (as for the int8 kernels, el_kernel_paths.h).
  */
 #ifndef EL_F32_VEC_H
 #define EL_F32_VEC_H
 
+#include <math.h>
 #include <stdint.h>
 
 #if defined(__arm__) && defined(__ARM_FP) && (__ARM_FP & 0x4) && defined(__ARM_FEATURE_FMA) \
@@ -18,6 +19,14 @@
 #define EL_F32_VEC_VLDM 1
 #else
 #define EL_F32_VEC_VLDM 0
+#endif
+
+/* a b + c: one fused multiply-add where the blocks use one (so the tails round as the blocks do, whatever the
+   compiler's contraction setting), else a product and a sum as the C of the other cores compiles */
+#if EL_F32_VEC_VLDM
+#define EL_F32_MADD(a, b, c) fmaf((a), (b), (c))
+#else
+#define EL_F32_MADD(a, b, c) ((a) * (b) + (c))
 #endif
 
 /** acc + sum_k (w[k] + dw[k]) x[k], k in order: each w[k] + dw[k] rounded, then one fused multiply-add. */
@@ -58,7 +67,7 @@ static inline float el_vec_dot_sum_f32(const float *w, const float *dw, const fl
     {
         uint32_t k;
         for (k = 0; k < n; k++) {
-            acc += (w[k] + dw[k]) * x[k];
+            acc = EL_F32_MADD(w[k] + dw[k], x[k], acc);
         }
     }
     return acc;
@@ -94,7 +103,7 @@ static inline void el_vec_axpy_f32(float *y, const float *a, uint32_t n, float c
     {
         uint32_t k;
         for (k = 0; k < n; k++) {
-            y[k] += c * a[k];
+            y[k] = EL_F32_MADD(c, a[k], y[k]);
         }
     }
 }
@@ -138,7 +147,7 @@ static inline void el_vec_scale_axpy_f32(float *y, const float *a, uint32_t n, f
         uint32_t k;
         for (k = 0; k < n; k++) {
             const float t = decay * y[k];
-            y[k] = t + c * a[k];
+            y[k] = EL_F32_MADD(c, a[k], t);
         }
     }
 }

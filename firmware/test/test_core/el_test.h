@@ -10,6 +10,9 @@ void el_test_check(int ok, const char *file, int line, const char *what);
 /** The training tests (test_train.c). */
 void el_test_train(void);
 
+/** The training step's vector loops against plain loops (test_f32_vec.c). */
+void el_test_f32_vec(void);
+
 /** The discrete Gaussian sampler, the noise grid and the accountant (test_dp.c). */
 void el_test_dp(void);
 

@@ -382,6 +382,7 @@ int main(void)
     test_rx();
     test_rx_offsets();
     el_test_train();
+    el_test_f32_vec();
     el_test_kernels();
     el_bench_kernels();
     if (s_failed == 0) {
