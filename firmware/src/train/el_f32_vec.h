@@ -21,6 +21,16 @@
 #define EL_F32_VEC_VLDM 0
 #endif
 
+#if EL_F32_VEC_VLDM
+/* s0..s7 += s8..s15 times the operand c, one fused multiply-add each */
+#define EL_VEC_FMA8_C                                                                                              \
+    "vfma.f32 s0, s8, %[c]\n\tvfma.f32 s1, s9, %[c]\n\tvfma.f32 s2, s10, %[c]\n\tvfma.f32 s3, s11, %[c]\n\t"          \
+    "vfma.f32 s4, s12, %[c]\n\tvfma.f32 s5, s13, %[c]\n\tvfma.f32 s6, s14, %[c]\n\tvfma.f32 s7, s15, %[c]\n\t"
+/* what a block of s0..s15 clobbers */
+#define EL_VEC_CLOBBER16                                                                                           \
+    "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13", "s14", "s15", "cc", "memory"
+#endif
+
 /* a b + c: one fused multiply-add where the blocks use one (so the tails round as the blocks do, whatever the
    compiler's contraction setting), else a product and a sum as the C of the other cores compiles */
 #if EL_F32_VEC_VLDM
@@ -82,21 +92,13 @@ static inline void el_vec_axpy_f32(float *y, const float *a, uint32_t n, float c
         __asm__ volatile("1:\n\t"
                          "vldmia %[y], {s0-s7}\n\t"
                          "vldmia %[a]!, {s8-s15}\n\t"
-                         "vfma.f32 s0, s8, %[c]\n\t"
-                         "vfma.f32 s1, s9, %[c]\n\t"
-                         "vfma.f32 s2, s10, %[c]\n\t"
-                         "vfma.f32 s3, s11, %[c]\n\t"
-                         "vfma.f32 s4, s12, %[c]\n\t"
-                         "vfma.f32 s5, s13, %[c]\n\t"
-                         "vfma.f32 s6, s14, %[c]\n\t"
-                         "vfma.f32 s7, s15, %[c]\n\t"
+                         EL_VEC_FMA8_C
                          "vstmia %[y]!, {s0-s7}\n\t"
                          "subs %[n], %[n], #1\n\t"
                          "bne 1b"
                          : [y] "+r"(y), [a] "+r"(a), [n] "+r"(blocks)
                          : [c] "t"(c)
-                         : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13",
-                           "s14", "s15", "cc", "memory");
+                         : EL_VEC_CLOBBER16);
     }
     n &= 7u;
 #endif
@@ -125,21 +127,13 @@ static inline void el_vec_scale_axpy_f32(float *y, const float *a, uint32_t n, f
                          "vmul.f32 s5, s5, %[m]\n\t"
                          "vmul.f32 s6, s6, %[m]\n\t"
                          "vmul.f32 s7, s7, %[m]\n\t"
-                         "vfma.f32 s0, s8, %[c]\n\t"
-                         "vfma.f32 s1, s9, %[c]\n\t"
-                         "vfma.f32 s2, s10, %[c]\n\t"
-                         "vfma.f32 s3, s11, %[c]\n\t"
-                         "vfma.f32 s4, s12, %[c]\n\t"
-                         "vfma.f32 s5, s13, %[c]\n\t"
-                         "vfma.f32 s6, s14, %[c]\n\t"
-                         "vfma.f32 s7, s15, %[c]\n\t"
+                         EL_VEC_FMA8_C
                          "vstmia %[y]!, {s0-s7}\n\t"
                          "subs %[n], %[n], #1\n\t"
                          "bne 1b"
                          : [y] "+r"(y), [a] "+r"(a), [n] "+r"(blocks)
                          : [m] "t"(decay), [c] "t"(c)
-                         : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13",
-                           "s14", "s15", "cc", "memory");
+                         : EL_VEC_CLOBBER16);
     }
     n &= 7u;
 #endif
