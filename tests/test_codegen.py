@@ -1,6 +1,6 @@
 """The generated model file sizes the training buffers and the link buffer from the model: two P-float vectors
-(theta_0 and d) and the momentum v, no working copy of the weights; LOAD_WEIGHTS is joined into theta_0, so the link
-buffer holds only a SAMPLE of the model's input or a chunk."""
+(theta_0 and d) and the momentum v, no working copy of the weights; LOAD_WEIGHTS is joined into d's buffer, so the
+link buffer holds only a SAMPLE of the model's input or a chunk."""
 
 from __future__ import annotations
 

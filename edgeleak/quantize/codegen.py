@@ -1,6 +1,7 @@
 """Emit the model artifact as a C source file the firmware links, with the buffers sized from it:
 the model arena, the on-device training buffers (docs/training.md) sized from the HEAD section, and the
-link buffer for received messages (LOAD_WEIGHTS is joined into the global weights instead)."""
+link buffer for received messages (LOAD_WEIGHTS is joined into the update d's buffer instead, then copied into the
+global weights)."""
 
 from __future__ import annotations
 

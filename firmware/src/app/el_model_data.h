@@ -18,8 +18,8 @@ extern const uint32_t el_model_arena_len;
 
 /* On-device training buffers, sized from the artifact's HEAD by the generator (docs/training.md).
  * P = trainable parameters (0 without a HEAD; the arrays then have one element). */
-extern float el_train_theta0[];             /**< [P] global weights (LOAD_WEIGHTS, joined straight into it, or the
-                                                 artifact's head); a round trains on theta_0 + d */
+extern float el_train_theta0[];             /**< [P] global weights (a LOAD_WEIGHTS joined into d, checked, then
+                                                 copied here; or the artifact's head); a round trains on theta_0 + d */
 extern float el_train_delta[];              /**< [P] the update d */
 extern float el_train_velocity[];           /**< [el_train_velocity_len] momentum v */
 extern const uint32_t el_train_velocity_len; /**< P, or 0 in a build without momentum (EL_TRAIN_NO_MOMENTUM) */

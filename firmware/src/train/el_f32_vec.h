@@ -5,13 +5,12 @@
  *        that moves eight floats per load and store instruction (VLDM/VSTM).
  *
  * Both bodies do the same operations on every element in the same order, each product-and-sum one fused
- * multiply-add (fmaf in the C body on those cores): the results are identical.
+ * multiply-add (__builtin_fmaf in the C body on cores that have one): the results are identical.
  * `-DEL_KERNELS_REFERENCE=1` builds the C bodies only (as for the int8 kernels, el_kernel_paths.h).
  */
 #ifndef EL_F32_VEC_H
 #define EL_F32_VEC_H
 
-#include <math.h>
 #include <stdint.h>
 
 #if defined(__arm__) && defined(__ARM_FP) && (__ARM_FP & 0x4) && defined(__ARM_FEATURE_FMA) \
@@ -31,11 +30,14 @@
     "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13", "s14", "s15", "cc", "memory"
 #endif
 
-/* a b + c: one fused multiply-add where the blocks use one (so the tails round as the blocks do, whatever the
-   compiler's contraction setting), else a product and a sum as the C of the other cores compiles */
-#if EL_F32_VEC_VLDM
-#define EL_F32_MADD(a, b, c) fmaf((a), (b), (c))
+/* a b + c: one fused multiply-add on cores that have one (the blocks' rounding, whatever the compiler's contraction
+   setting; __builtin_fmaf is expanded to the instruction even in the freestanding builds, where fmaf would be a
+   library call), else a product and a sum */
+#if defined(__ARM_FEATURE_FMA) || defined(__FP_FAST_FMAF)
+#define EL_F32_HAVE_FMA 1
+#define EL_F32_MADD(a, b, c) __builtin_fmaf((a), (b), (c))
 #else
+#define EL_F32_HAVE_FMA 0
 #define EL_F32_MADD(a, b, c) ((a) * (b) + (c))
 #endif
 

@@ -1,8 +1,8 @@
 /**
  * @file test_f32_vec.c
  * @brief The training step's vector loops (train/el_f32_vec.h) against plain loops of the same operations, on
- *        lengths around the eight-float blocks: bit for bit (on FPU cores with fused multiply-add the plain loops
- *        use fmaf, the one rounding the VLDM bodies and the compiled C bodies do).
+ *        lengths around the eight-float blocks: bit for bit (on cores with a fused multiply-add the plain loops use
+ *        it, the one rounding the VLDM bodies and the C bodies do).
  */
 #include <math.h>
 #include <stdint.h>
@@ -12,8 +12,8 @@
 #include "train/el_f32_vec.h"
 #include "train/el_prng.h"
 
-#if EL_F32_VEC_VLDM
-static float madd(float a, float b, float c) { return fmaf(a, b, c); }
+#if EL_F32_HAVE_FMA
+static float madd(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
 #else
 static float madd(float a, float b, float c)
 {
