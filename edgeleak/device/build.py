@@ -13,7 +13,7 @@ from edgeleak.errors import EdgeleakError
 from edgeleak.firmware.build import BuildResult, build_firmware
 from edgeleak.firmware.runners import check_qemu_machine
 from edgeleak.privacy.floor import check_build_flags
-from edgeleak.quantize.artifact import read_header
+from edgeleak.quantize.artifact import MAX_OPS, MAX_TENSORS, read_header
 from edgeleak.quantize.codegen import artifact_to_c
 
 
@@ -44,9 +44,12 @@ def budget_of(board: Board, model: ModelDir, result: BuildResult) -> BudgetRepor
 
 def model_table_flags(artifact: bytes) -> tuple[str, ...]:
     """The engine's tensor and op tables sized to this model (firmware/src/engine/el_model.h), not to the largest
-    model it accepts: about 100 bytes of RAM per tensor and op saved."""
+    model it accepts: about 100 bytes of RAM per tensor and op saved. Counts past the firmware's limits stay at the
+    limits, so such an artifact builds and is refused at load, as before."""
     header = read_header(artifact)
-    return (f"-DEL_MAX_TENSORS={max(header.n_tensors, 1)}", f"-DEL_MAX_OPS={max(header.n_ops, 1)}")
+    tensors = min(max(header.n_tensors, 1), MAX_TENSORS)
+    ops = min(max(header.n_ops, 1), MAX_OPS)
+    return (f"-DEL_MAX_TENSORS={tensors}", f"-DEL_MAX_OPS={ops}")
 
 
 def build_for_model(board: Board, model_path: Path, build_dir: Path | None = None,
